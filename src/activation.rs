@@ -1,0 +1,256 @@
+//! Activations: the hidden non-linearity `f` and the output non-linearity `g`.
+//!
+//! Each activation is a zero-sized type; the model names it as a type parameter, so swapping
+//! `Tanh` for `Relu` is a change of type and costs nothing at run time. Each one's derivative is
+//! written right beside its function.
+//!
+//! | type | hidden `f` | output `g` | derivative (Jacobian) |
+//! |---|---|---|---|
+//! | [`Tanh`] | `tanh z` | — | `f′(z) = 1 − h²`, from `h = tanh z` |
+//! | [`Relu`] | `max(z, 0)` | — | `f′(z) = 1` if `z > 0`, else `0` (so `ReLU′(0) = 0`) |
+//! | [`Sigmoid`] | `σ(z)` | `σ(a)` | `σ′ = h (1 − h)`, from `h = σ(z)`: [`Diagonal`] |
+//! | [`Identity`] | `z` | `a` | `1`: [`Diagonal`] of ones |
+//! | [`Softmax`] | — | `exp(a_k) / Σ_j exp(a_j)` | `diag(ŷ) − ŷ ŷᵀ`: [`SoftmaxJacobian`] |
+//!
+//! The hidden activation must act element-wise, because BPTT applies its derivative as a
+//! Hadamard product. Softmax couples its components, so it is only an output activation, and using
+//! it as the hidden one does not compile:
+//!
+//! ```compile_fail
+//! use static_rnn::{Rnn, Softmax};
+//! let _ = Rnn::<2, 3, 2, Softmax, Softmax, f64>::zeros(); // Softmax: HiddenActivation is not met
+//! ```
+//!
+//! ```
+//! use static_rnn::{Rnn, Tanh, Softmax};
+//! let _ = Rnn::<2, 3, 2, Tanh, Softmax, f64>::zeros();
+//! ```
+//!
+//! To add an activation, implement [`HiddenActivation`] (two scalar functions) or
+//! [`OutputActivation`] (a vector function and its Jacobian) for a type of your own.
+
+use crate::jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
+use crate::numerics;
+use crate::scalar::Real;
+use core::fmt::Debug;
+use nalgebra::SVector;
+
+/// A hidden activation `f`, applied element-wise: `h_t = f(z_t)`.
+///
+/// Its Jacobian is diagonal, `∂h_t/∂z_t = diag(f′(z_t))`, returned as a [`Diagonal`] that can only
+/// be applied element-wise: `∂L/∂z_t = f′(z_t) ⊙ ∂L/∂h_t`.
+///
+/// Implementors give the scalar function and its derivative; the vector forms follow.
+///
+/// ```
+/// use static_rnn::{HiddenActivation, SVector};
+///
+/// /// The "leaky" ReLU: `f(z) = max(z, z/100)`.
+/// #[derive(Clone, Copy, Debug, Default)]
+/// struct LeakyRelu;
+///
+/// impl HiddenActivation<f64> for LeakyRelu {
+///     fn activate(z: f64) -> f64 {
+///         if z > 0.0 { z } else { 0.01 * z }
+///     }
+///     fn derivative(z: f64, _h: f64) -> f64 {
+///         if z > 0.0 { 1.0 } else { 0.01 }
+///     }
+/// }
+///
+/// let z = SVector::<f64, 2>::new(-2.0, 3.0);
+/// assert_eq!(LeakyRelu::forward(&z), SVector::from([-0.02, 3.0]));
+/// ```
+pub trait HiddenActivation<T: Real>: Copy + Default + Debug + 'static {
+    /// `f(z)` for one component.
+    fn activate(z: T) -> T;
+
+    /// `f′(z)` for one component, given both `z` and `h = f(z)`: tanh and sigmoid read it off `h`
+    /// without a second transcendental call.
+    fn derivative(z: T, h: T) -> T;
+
+    /// `h = f(z)`, component by component.
+    #[inline]
+    fn forward<const N: usize>(z: &SVector<T, N>) -> SVector<T, N> {
+        z.map(Self::activate)
+    }
+
+    /// The Jacobian `∂h/∂z = diag(f′(z))` at `z`, where `h = f(z)`.
+    #[inline]
+    fn jacobian<const N: usize>(z: &SVector<T, N>, h: &SVector<T, N>) -> Diagonal<T, N> {
+        Diagonal::new(z.zip_map(h, Self::derivative))
+    }
+}
+
+/// An output activation `g`: `ŷ_t = g(a_t)`, with its Jacobian `J_g(a_t) = ∂ŷ_t/∂a_t`.
+///
+/// The Jacobian is an associated type, so each activation applies it in the cheapest correct way:
+/// element-wise for [`Sigmoid`] and [`Identity`] ([`Diagonal`]), `O(N)` for [`Softmax`]
+/// ([`SoftmaxJacobian`]).
+pub trait OutputActivation<T: Real>: Copy + Default + Debug + 'static {
+    /// The Jacobian `∂ŷ/∂a` at one point.
+    type Jacobian<const N: usize>: VectorJacobianProduct<T, N>;
+
+    /// `ŷ = g(a)`.
+    fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N>;
+
+    /// `J_g(a) = ∂ŷ/∂a` at `a`, where `y_hat = g(a)`.
+    fn jacobian<const N: usize>(a: &SVector<T, N>, y_hat: &SVector<T, N>) -> Self::Jacobian<N>;
+}
+
+/// The hyperbolic tangent, `f(z) = tanh z`, with `f′(z) = 1 − tanh² z = 1 − h²`.
+///
+/// ```
+/// use static_rnn::{HiddenActivation, Tanh};
+/// let h = Tanh::activate(0.5_f64);
+/// assert_eq!(Tanh::derivative(0.5, h), 1.0 - h * h);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tanh;
+
+impl<T: Real> HiddenActivation<T> for Tanh {
+    #[inline]
+    fn activate(z: T) -> T {
+        z.tanh()
+    }
+
+    #[inline]
+    fn derivative(_z: T, h: T) -> T {
+        T::one() - h * h
+    }
+}
+
+/// The rectified linear unit, `f(z) = max(z, 0)`, with `f′(z) = 1` for `z > 0` and `0` otherwise
+/// (the convention `ReLU′(0) = 0`, as in PyTorch and JAX).
+///
+/// ```
+/// use static_rnn::{HiddenActivation, Relu};
+/// assert_eq!(Relu::activate(-2.0_f32), 0.0);
+/// assert_eq!(Relu::derivative(0.0_f32, 0.0), 0.0);
+/// assert_eq!(Relu::derivative(3.0_f32, 3.0), 1.0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Relu;
+
+impl<T: Real> HiddenActivation<T> for Relu {
+    #[inline]
+    fn activate(z: T) -> T {
+        if z > T::zero() { z } else { T::zero() }
+    }
+
+    #[inline]
+    fn derivative(z: T, _h: T) -> T {
+        if z > T::zero() { T::one() } else { T::zero() }
+    }
+}
+
+/// The logistic sigmoid `σ(x) = 1 / (1 + e^{−x})`, with `σ′(x) = σ(x) (1 − σ(x))`.
+///
+/// As a hidden activation `h = σ(z)` and `f′(z) = h (1 − h)`; as an output activation
+/// `ŷ = σ(a)` component by component, with the diagonal Jacobian `diag(ŷ ⊙ (1 − ŷ))`. It pairs
+/// with [`BinaryCrossEntropy`](crate::BinaryCrossEntropy).
+///
+/// ```
+/// use static_rnn::{HiddenActivation, Sigmoid};
+/// let h = Sigmoid::activate(0.0_f64);
+/// assert_eq!(h, 0.5);
+/// assert_eq!(Sigmoid::derivative(0.0, h), 0.25);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sigmoid;
+
+impl<T: Real> HiddenActivation<T> for Sigmoid {
+    #[inline]
+    fn activate(z: T) -> T {
+        numerics::sigmoid(z)
+    }
+
+    #[inline]
+    fn derivative(_z: T, h: T) -> T {
+        h * (T::one() - h)
+    }
+}
+
+impl<T: Real> OutputActivation<T> for Sigmoid {
+    type Jacobian<const N: usize> = Diagonal<T, N>;
+
+    #[inline]
+    fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+        <Self as HiddenActivation<T>>::forward(a)
+    }
+
+    #[inline]
+    fn jacobian<const N: usize>(a: &SVector<T, N>, y_hat: &SVector<T, N>) -> Diagonal<T, N> {
+        <Self as HiddenActivation<T>>::jacobian(a, y_hat)
+    }
+}
+
+/// The identity, `f(z) = z`, with `f′(z) = 1`.
+///
+/// As a hidden activation it makes the network a linear recurrence; as an output activation it is
+/// the regression head, paired with [`Mse`](crate::Mse).
+///
+/// ```
+/// use static_rnn::{HiddenActivation, Identity};
+/// assert_eq!(Identity::activate(-7.5_f64), -7.5);
+/// assert_eq!(Identity::derivative(-7.5_f64, -7.5), 1.0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Identity;
+
+impl<T: Real> HiddenActivation<T> for Identity {
+    #[inline]
+    fn activate(z: T) -> T {
+        z
+    }
+
+    #[inline]
+    fn derivative(_z: T, _h: T) -> T {
+        T::one()
+    }
+}
+
+impl<T: Real> OutputActivation<T> for Identity {
+    type Jacobian<const N: usize> = Diagonal<T, N>;
+
+    #[inline]
+    fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+        *a
+    }
+
+    #[inline]
+    fn jacobian<const N: usize>(_a: &SVector<T, N>, _y_hat: &SVector<T, N>) -> Diagonal<T, N> {
+        Diagonal::new(SVector::repeat(T::one()))
+    }
+}
+
+/// Softmax, `ŷ_k = exp(a_k) / Σ_j exp(a_j)`, with the Jacobian `∂ŷ/∂a = diag(ŷ) − ŷ ŷᵀ`.
+///
+/// Computed as `exp(a_k − m) / Σ_j exp(a_j − m)` with `m = max_j a_j`, finite for every finite
+/// `a`. Its Jacobian is a [`SoftmaxJacobian`], applied in `O(N)`. It is an output activation only
+/// and pairs with [`CrossEntropy`](crate::CrossEntropy).
+///
+/// ```
+/// use static_rnn::{OutputActivation, Softmax, SVector};
+/// let y_hat = Softmax::forward(&SVector::<f64, 2>::new(0.0, 3f64.ln()));
+/// assert!((y_hat - SVector::from([0.25, 0.75])).norm() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Softmax;
+
+impl<T: Real> OutputActivation<T> for Softmax {
+    type Jacobian<const N: usize> = SoftmaxJacobian<T, N>;
+
+    #[inline]
+    fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+        numerics::softmax(a)
+    }
+
+    #[inline]
+    fn jacobian<const N: usize>(
+        _a: &SVector<T, N>,
+        y_hat: &SVector<T, N>,
+    ) -> SoftmaxJacobian<T, N> {
+        SoftmaxJacobian::new(*y_hat)
+    }
+}

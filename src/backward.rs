@@ -1,0 +1,320 @@
+//! Backpropagation through time: the loss and every row of the [gradient table](crate::gradient_table).
+//!
+//! [`Rnn::backward`] walks a recorded [`Trace`] from the last step to the first, accumulating
+//! `∂L/∂θ` into a caller's [`Params`] and returning the loss and `∂L/∂h_0`.
+//! [`Rnn::backward_with_intermediates`] also records, per step, the intermediate rows
+//! `∂L/∂h_t`, `∂L/∂z_t`, `∂L_t/∂ŷ_t` and `∂L/∂a_t` ([`BackwardStep`]). [`Rnn::gradients`] and
+//! [`Rnn::gradients_vec`] run forward and backward into fresh gradients.
+//!
+//! Nothing here allocates, and the model is never modified: a non-finite input gives non-finite
+//! outputs (check them with [`Tensors::is_finite`](crate::Tensors::is_finite)) and nothing else.
+
+use crate::activation::{HiddenActivation, OutputActivation};
+use crate::gradient_table::{
+    accumulate_bias, accumulate_input_weights, accumulate_output_weights,
+    accumulate_recurrent_weights, hidden_state_gradient, pre_activation_gradient,
+    through_recurrence,
+};
+use crate::loss::LossFor;
+use crate::model::Rnn;
+use crate::params::Params;
+use crate::scalar::Real;
+use crate::targets::Targets;
+use crate::trace::{ForwardStep, Trace};
+use nalgebra::SVector;
+
+/// The intermediate gradients of one step `t`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BackwardStep<const H: usize, const O: usize, T = f32> {
+    /// `∂L/∂h_t`, total: through `ŷ_t` and through every later step.
+    pub dl_dh: SVector<T, H>,
+    /// `δz_t = ∂L/∂z_t = f′(z_t) ⊙ ∂L/∂h_t`.
+    pub dl_dz: SVector<T, H>,
+    /// `∂L_t/∂ŷ_t` (zero at a step without a target).
+    pub dl_dy_hat: SVector<T, O>,
+    /// `δa_t = ∂L/∂a_t = J_g(a_t)ᵀ ∂L_t/∂ŷ_t` (zero at a step without a target).
+    pub dl_da: SVector<T, O>,
+}
+
+impl<const H: usize, const O: usize, T: Real> BackwardStep<H, O, T> {
+    /// All zeros: the initial content of a buffer.
+    pub fn zeros() -> Self {
+        Self {
+            dl_dh: SVector::zeros(),
+            dl_dz: SVector::zeros(),
+            dl_dy_hat: SVector::zeros(),
+            dl_da: SVector::zeros(),
+        }
+    }
+}
+
+impl<const H: usize, const O: usize, T: Real> Default for BackwardStep<H, O, T> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+/// What one backward pass returns beside the gradients it accumulates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BackwardSummary<const H: usize, T = f32> {
+    /// The loss `L = Σ over scored steps of L_t`.
+    pub loss: T,
+    /// `∂L/∂h_0 = W_hᵀ δz_1`: to chain truncated windows, or to train the initial state.
+    pub dl_dh0: SVector<T, H>,
+}
+
+/// Fresh gradients of one sequence: the loss, `∂L/∂θ`, `∂L/∂h_0`, and the intermediates of every
+/// step in `B` (an array or a `Vec` of [`BackwardStep`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gradients<const I: usize, const H: usize, const O: usize, T, B> {
+    /// The loss `L`.
+    pub loss: T,
+    /// `∂L/∂W_x`, `∂L/∂W_h`, `∂L/∂b_h`, `∂L/∂W_y`, `∂L/∂b_y`.
+    pub params: Params<I, H, O, T>,
+    /// `∂L/∂h_0`.
+    pub dl_dh0: SVector<T, H>,
+    /// `∂L/∂h_t`, `∂L/∂z_t`, `∂L_t/∂ŷ_t`, `∂L/∂a_t` for every step.
+    pub steps: B,
+}
+
+impl<const I: usize, const H: usize, const O: usize, F, G, T> Rnn<I, H, O, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    /// The loss of a sequence, `L = Σ over scored steps of L_t(ŷ_t, y_t)`, by streaming steps: no
+    /// trace, no gradient, constant memory.
+    ///
+    /// # Panics
+    ///
+    /// If `targets` are for a different number of steps than `xs`.
+    ///
+    /// ```
+    /// use static_rnn::{CrossEntropy, LastStep, Rnn, SVector};
+    /// let rnn = Rnn::<1, 4, 2>::zeros(); // outputs (½, ½) whatever the input
+    /// let xs = [SVector::from([1.0_f32]); 10];
+    /// let l = rnn.loss(CrossEntropy, &SVector::zeros(), &xs, &LastStep(SVector::from([1.0, 0.0])));
+    /// assert!((l - 2f32.ln()).abs() < 1e-6);
+    /// ```
+    pub fn loss<L, Y>(&self, _loss: L, h0: &SVector<T, H>, xs: &[SVector<T, I>], targets: &Y) -> T
+    where
+        L: LossFor<G, T>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        check_targets(targets, xs.len());
+        let mut h = *h0;
+        let mut total = T::zero();
+        for (t, x) in xs.iter().enumerate() {
+            let step = self.record_step(&h, x);
+            if let Some(y) = targets.at(t, xs.len()) {
+                total += L::loss_and_delta(&step.a, &step.y_hat, y).0;
+            }
+            h = step.h;
+        }
+        total
+    }
+
+    /// Backpropagation through time over a recorded trace: adds `∂L/∂θ` to `grads` and returns
+    /// the loss and `∂L/∂h_0`. No allocation.
+    ///
+    /// `xs` are the inputs the trace was recorded from; `loss` names the loss (a zero-sized value
+    /// such as `CrossEntropy`), which with the model's output activation picks the fused or the
+    /// general path at compile time.
+    ///
+    /// # Panics
+    ///
+    /// If `xs` and the trace, or the targets and the trace, differ in length.
+    ///
+    /// ```
+    /// use static_rnn::{CrossEntropy, Params, Rnn, SVector};
+    /// let mut rnn = Rnn::<2, 3, 2, static_rnn::Tanh, static_rnn::Softmax, f64>::zeros();
+    /// rnn.params.w_x[(0, 0)] = 0.5;
+    /// rnn.params.w_y[(1, 0)] = 1.0;
+    /// let xs = [SVector::from([1.0, 0.0]), SVector::from([0.0, 1.0])];
+    /// let ys = [SVector::from([1.0, 0.0]), SVector::from([0.0, 1.0])];
+    /// let h0 = SVector::zeros();
+    /// let trace = rnn.forward(&h0, &xs);
+    /// let mut grads = Params::zeros();
+    /// let summary = rnn.backward(CrossEntropy, &xs, &trace, &ys, &mut grads);
+    /// assert_eq!(summary.loss, rnn.loss(CrossEntropy, &h0, &xs, &ys));
+    /// assert!(grads.w_x[(0, 0)] != 0.0);
+    /// ```
+    pub fn backward<L, B, Y>(
+        &self,
+        loss: L,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+    ) -> BackwardSummary<H, T>
+    where
+        L: LossFor<G, T>,
+        B: AsRef<[ForwardStep<H, O, T>]>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        self.bptt(loss, xs, trace, targets, grads, None)
+    }
+
+    /// [`backward`](Self::backward), also recording every step's intermediate gradients
+    /// ([`BackwardStep`]) into the first `trace.len()` entries of `intermediates`.
+    ///
+    /// # Panics
+    ///
+    /// As `backward`, and if `intermediates` is shorter than the trace.
+    pub fn backward_with_intermediates<L, B, Y>(
+        &self,
+        loss: L,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        intermediates: &mut [BackwardStep<H, O, T>],
+    ) -> BackwardSummary<H, T>
+    where
+        L: LossFor<G, T>,
+        B: AsRef<[ForwardStep<H, O, T>]>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        assert!(
+            intermediates.len() >= trace.len(),
+            "intermediates buffer holds {} steps but the trace has {}",
+            intermediates.len(),
+            trace.len()
+        );
+        self.bptt(loss, xs, trace, targets, grads, Some(intermediates))
+    }
+
+    /// Forward and backward over a sequence of `S` steps into fresh gradients, with every step's
+    /// intermediates. No allocation.
+    ///
+    /// ```
+    /// use static_rnn::{Mse, Identity, Rnn, SVector, Tanh};
+    /// let rnn = Rnn::<1, 2, 1, Tanh, Identity, f64>::zeros();
+    /// let xs = [SVector::from([1.0]); 3];
+    /// let ys = [SVector::from([0.5]); 3];
+    /// let g = rnn.gradients(Mse, &SVector::zeros(), &xs, &ys);
+    /// assert_eq!(g.loss, 3.0 * 0.25);
+    /// assert_eq!(g.params.b_y[0], 3.0 * 2.0 * (0.0 - 0.5));
+    /// assert_eq!(g.steps[2].dl_dy_hat[0], -1.0);
+    /// ```
+    pub fn gradients<L, Y, const S: usize>(
+        &self,
+        loss: L,
+        h0: &SVector<T, H>,
+        xs: &[SVector<T, I>; S],
+        targets: &Y,
+    ) -> Gradients<I, H, O, T, [BackwardStep<H, O, T>; S]>
+    where
+        L: LossFor<G, T>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        let trace = self.forward(h0, xs);
+        let mut params = Params::zeros();
+        let mut steps = [BackwardStep::zeros(); S];
+        let summary = self.bptt(loss, xs, &trace, targets, &mut params, Some(&mut steps));
+        Gradients {
+            loss: summary.loss,
+            params,
+            dl_dh0: summary.dl_dh0,
+            steps,
+        }
+    }
+
+    /// Forward and backward over a sequence of any length into fresh gradients, with every step's
+    /// intermediates in a `Vec`.
+    #[cfg(feature = "alloc")]
+    pub fn gradients_vec<L, Y>(
+        &self,
+        loss: L,
+        h0: &SVector<T, H>,
+        xs: &[SVector<T, I>],
+        targets: &Y,
+    ) -> Gradients<I, H, O, T, alloc::vec::Vec<BackwardStep<H, O, T>>>
+    where
+        L: LossFor<G, T>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        let trace = self.forward_vec(h0, xs);
+        let mut params = Params::zeros();
+        let mut steps = alloc::vec![BackwardStep::zeros(); xs.len()];
+        let summary = self.bptt(loss, xs, &trace, targets, &mut params, Some(&mut steps));
+        Gradients {
+            loss: summary.loss,
+            params,
+            dl_dh0: summary.dl_dh0,
+            steps,
+        }
+    }
+
+    /// The BPTT loop, `t = T … 1`, one row of the gradient table per line.
+    fn bptt<L, B, Y>(
+        &self,
+        _loss: L,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        mut intermediates: Option<&mut [BackwardStep<H, O, T>]>,
+    ) -> BackwardSummary<H, T>
+    where
+        L: LossFor<G, T>,
+        B: AsRef<[ForwardStep<H, O, T>]>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        let steps = trace.steps();
+        assert_eq!(
+            xs.len(),
+            steps.len(),
+            "the trace has {} steps but {} inputs were given",
+            steps.len(),
+            xs.len()
+        );
+        check_targets(targets, steps.len());
+        let p = &self.params;
+        let mut loss = T::zero();
+        // W_hᵀ δz_{t+1}: what flows back into h_t from the future (zero after the last step).
+        let mut from_future = SVector::<T, H>::zeros();
+        for (t, (step, x)) in steps.iter().zip(xs).enumerate().rev() {
+            // Output layer, at a scored step: L_t, δa_t, ∂L/∂W_y, ∂L/∂b_y.
+            let target = targets.at(t, steps.len());
+            let delta_a = target.map(|y| {
+                let (l_t, delta_a) = L::loss_and_delta(&step.a, &step.y_hat, y);
+                loss += l_t;
+                accumulate_output_weights(&mut grads.w_y, &delta_a, &step.h);
+                accumulate_bias(&mut grads.b_y, &delta_a);
+                delta_a
+            });
+            // Hidden layer: ∂L/∂h_t, δz_t, ∂L/∂W_x, ∂L/∂W_h, ∂L/∂b_h, and W_hᵀ δz_t for step t − 1.
+            let dl_dh = hidden_state_gradient(&p.w_y, delta_a.as_ref(), &from_future);
+            let delta_z = pre_activation_gradient(&F::jacobian(&step.z, &step.h), &dl_dh);
+            accumulate_input_weights(&mut grads.w_x, &delta_z, x);
+            accumulate_recurrent_weights(&mut grads.w_h, &delta_z, trace.state_before(t));
+            accumulate_bias(&mut grads.b_h, &delta_z);
+            from_future = through_recurrence(&p.w_h, &delta_z);
+
+            if let Some(records) = intermediates.as_deref_mut() {
+                records[t] = BackwardStep {
+                    dl_dh,
+                    dl_dz: delta_z,
+                    dl_dy_hat: target.map_or_else(SVector::zeros, |y| L::gradient(&step.y_hat, y)),
+                    dl_da: delta_a.unwrap_or_else(SVector::zeros),
+                };
+            }
+        }
+        BackwardSummary {
+            loss,
+            dl_dh0: from_future,
+        }
+    }
+}
+
+/// Panics with a clear message if `targets` are for a different number of steps than `len`.
+fn check_targets<T: Real, const O: usize, Y: Targets<T, O> + ?Sized>(targets: &Y, len: usize) {
+    if let Some(n) = targets.steps() {
+        assert_eq!(
+            n, len,
+            "{n} targets were given for a sequence of {len} steps"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The forward pass over a sequence, recorded for backpropagation through time.
+//!
+//! BPTT needs, for every step, the pre-activation `z_t` (for `f′(z_t)`), the state `h_t`, the
+//! logits `a_t` (for the fused, log-domain losses) and the output `ŷ_t`. A [`Trace`] holds them
+//! with the initial state `h_0`, in storage the caller chooses:
+//!
+//! - an array `[ForwardStep; S]` for a sequence whose length `S` is a const generic
+//!   ([`Rnn::forward`]): no heap, size known at compile time;
+//! - a caller-provided `&mut [ForwardStep]` ([`Rnn::forward_into`]): no heap, any length up to
+//!   the buffer's;
+//! - a `Vec<ForwardStep>` under the `alloc` feature ([`Rnn::forward_vec`]).
+
+use crate::activation::{HiddenActivation, OutputActivation};
+use crate::model::Rnn;
+use crate::scalar::Real;
+use nalgebra::SVector;
+
+/// What the forward pass records of one step `t`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ForwardStep<const H: usize, const O: usize, T = f32> {
+    /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`.
+    pub z: SVector<T, H>,
+    /// The hidden state `h_t = f(z_t)`.
+    pub h: SVector<T, H>,
+    /// The logits `a_t = W_y h_t + b_y`.
+    pub a: SVector<T, O>,
+    /// The output `ŷ_t = g(a_t)`.
+    pub y_hat: SVector<T, O>,
+}
+
+impl<const H: usize, const O: usize, T: Real> ForwardStep<H, O, T> {
+    /// All zeros: the initial content of a trace buffer.
+    pub fn zeros() -> Self {
+        Self {
+            z: SVector::zeros(),
+            h: SVector::zeros(),
+            a: SVector::zeros(),
+            y_hat: SVector::zeros(),
+        }
+    }
+}
+
+impl<const H: usize, const O: usize, T: Real> Default for ForwardStep<H, O, T> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+/// A recorded forward pass: the initial state `h_0` and one [`ForwardStep`] per input, in `B`
+/// (an array, a mutable slice, or a `Vec`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trace<const H: usize, const O: usize, T, B> {
+    /// The initial state `h_0`.
+    pub h0: SVector<T, H>,
+    /// Step `t` (0-based) records the `t+1`-th input's step.
+    pub steps: B,
+}
+
+impl<const H: usize, const O: usize, T: Real, B: AsRef<[ForwardStep<H, O, T>]>> Trace<H, O, T, B> {
+    /// The recorded steps as a slice.
+    #[inline]
+    pub fn steps(&self) -> &[ForwardStep<H, O, T>] {
+        self.steps.as_ref()
+    }
+
+    /// The number of steps.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.steps().len()
+    }
+
+    /// Whether no step was recorded.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.steps().is_empty()
+    }
+
+    /// The last hidden state `h_T` (`h_0` for an empty trace): where the next window starts.
+    #[inline]
+    pub fn last_state(&self) -> &SVector<T, H> {
+        self.steps().last().map_or(&self.h0, |step| &step.h)
+    }
+
+    /// The state before step `t`, `h_{t−1}` in 1-based notation: `h_0` for `t = 0`.
+    #[inline]
+    pub fn state_before(&self, t: usize) -> &SVector<T, H> {
+        if t == 0 {
+            &self.h0
+        } else {
+            &self.steps()[t - 1].h
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize, F, G, T> Rnn<I, H, O, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    /// Records one step: `z_t`, `h_t = f(z_t)`, `a_t`, `ŷ_t = g(a_t)`.
+    #[inline]
+    pub fn record_step(&self, h_prev: &SVector<T, H>, x: &SVector<T, I>) -> ForwardStep<H, O, T> {
+        let z = self.pre_activation(h_prev, x);
+        let h = F::forward(&z);
+        let a = self.logits(&h);
+        let y_hat = G::forward(&a);
+        ForwardStep { z, h, a, y_hat }
+    }
+
+    /// Runs the sequence `xs` from `h0`, recording every step into `buffer`, and returns the trace
+    /// over the first `xs.len()` entries of it. No allocation.
+    ///
+    /// # Panics
+    ///
+    /// If `buffer` is shorter than `xs`.
+    ///
+    /// ```
+    /// use static_rnn::{ForwardStep, Rnn, SVector};
+    /// let rnn = Rnn::<2, 4, 3>::zeros();
+    /// let xs = [SVector::<f32, 2>::zeros(); 5];
+    /// let mut buffer = [ForwardStep::zeros(); 16];
+    /// let trace = rnn.forward_into(&SVector::zeros(), &xs, &mut buffer);
+    /// assert_eq!(trace.len(), 5);
+    /// ```
+    pub fn forward_into<'b>(
+        &self,
+        h0: &SVector<T, H>,
+        xs: &[SVector<T, I>],
+        buffer: &'b mut [ForwardStep<H, O, T>],
+    ) -> Trace<H, O, T, &'b mut [ForwardStep<H, O, T>]> {
+        assert!(
+            buffer.len() >= xs.len(),
+            "trace buffer holds {} steps but the sequence has {}",
+            buffer.len(),
+            xs.len()
+        );
+        let steps = &mut buffer[..xs.len()];
+        let mut h = *h0;
+        for (step, x) in steps.iter_mut().zip(xs) {
+            *step = self.record_step(&h, x);
+            h = step.h;
+        }
+        Trace { h0: *h0, steps }
+    }
+
+    /// Runs a sequence of `S` inputs, `S` known at compile time, recording every step in an array.
+    /// No allocation.
+    ///
+    /// ```
+    /// use static_rnn::{Rnn, SVector};
+    /// let rnn = Rnn::<2, 4, 3>::zeros();
+    /// let trace = rnn.forward(&SVector::zeros(), &[SVector::<f32, 2>::zeros(); 8]);
+    /// assert_eq!(trace.steps.len(), 8);
+    /// assert_eq!(trace.steps[7].y_hat, SVector::<f32, 3>::repeat(1.0 / 3.0));
+    /// ```
+    pub fn forward<const S: usize>(
+        &self,
+        h0: &SVector<T, H>,
+        xs: &[SVector<T, I>; S],
+    ) -> Trace<H, O, T, [ForwardStep<H, O, T>; S]> {
+        let mut steps = [ForwardStep::zeros(); S];
+        self.forward_into(h0, xs, &mut steps);
+        Trace { h0: *h0, steps }
+    }
+
+    /// Runs a sequence of any length, recording it in a `Vec`.
+    #[cfg(feature = "alloc")]
+    pub fn forward_vec(
+        &self,
+        h0: &SVector<T, H>,
+        xs: &[SVector<T, I>],
+    ) -> Trace<H, O, T, alloc::vec::Vec<ForwardStep<H, O, T>>> {
+        let mut steps = alloc::vec![ForwardStep::zeros(); xs.len()];
+        self.forward_into(h0, xs, &mut steps);
+        Trace { h0: *h0, steps }
+    }
+}
