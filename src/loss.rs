@@ -26,9 +26,12 @@
 //! formulas, without checks: the loss is then not a meaningful one, but it and its gradient stay
 //! finite. In probability space a probability below the smallest positive normal number is raised
 //! to it ([`floor_probability`]) before `ln p` or `y / p`, so the six general pairs stay finite
-//! when an output saturates, and exact everywhere else. A term with a zero target weight
+//! when an output saturates (finite, not accurate: a general pair computes `1 − ŷ` by
+//! subtraction and loses the digits a saturated output has; the fused pairs do not). A term with a zero target weight
 //! (`y_k = 0` in cross-entropy) contributes exactly zero, as `0 ln 0 = 0`. `NaN` in the input
-//! propagates to the output.
+//! propagates to the output, with one exception that follows from that convention: a probability-space
+//! cross-entropy term whose target weight is zero is zero whatever `ŷ_k` is, `NaN` included (the fused
+//! softmax path takes the log-sum-exp over all logits, so there a `NaN` logit always propagates).
 
 use crate::activation::{Identity, OutputActivation, Sigmoid, Softmax};
 use crate::jacobian::VectorJacobianProduct;
