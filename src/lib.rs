@@ -17,12 +17,15 @@ extern crate std;
 
 pub mod activation;
 pub mod backward;
+pub mod clip;
 pub mod gradcheck;
 pub mod gradient_table;
 pub mod jacobian;
 pub mod loss;
 pub mod model;
+pub mod non_finite;
 pub mod numerics;
+pub mod optim;
 pub mod params;
 pub mod scalar;
 pub mod targets;
@@ -31,10 +34,16 @@ pub mod trace;
 
 pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
+pub use clip::{clip_grad_norm, clip_grad_value};
 pub use gradcheck::{GradcheckOptions, GradcheckReport, TensorCheck};
 pub use jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
 pub use loss::{BinaryCrossEntropy, CrossEntropy, General, Loss, LossFor, Mse};
 pub use model::Rnn;
+pub use non_finite::NonFiniteGradient;
+pub use optim::{
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp,
+    RmsPropConfig, Sgd, SgdConfig,
+};
 pub use params::Params;
 pub use scalar::Real;
 pub use targets::{LastStep, Targets};
