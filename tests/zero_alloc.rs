@@ -1,0 +1,151 @@
+//! The hot paths never touch the heap: a counting global allocator shows that a streaming step, a
+//! sequence forward over a const-length array, backward, every optimizer's step and clipping each
+//! perform 0 allocations (and 0 deallocations).
+//!
+//! Only allocations made by the measuring thread while a measurement is open are counted, so the
+//! test harness's own threads do not disturb the count.
+
+use static_rnn::{
+    Adagrad, Adam, AdamW, CrossEntropy, Optimizer, Params, RmsProp, RmsPropConfig, Rnn, SMatrix,
+    SVector, Sgd, SgdConfig, clip_grad_norm, clip_grad_value,
+};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct CountingAllocator;
+
+static EVENTS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // `const` initialisation with no destructor: reading it never allocates.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn record() {
+    if COUNTING.with(Cell::get) {
+        EVENTS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        record();
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        record();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// The number of heap events (allocations, reallocations, deallocations) `f` makes on this thread.
+fn heap_events<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = EVENTS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    let result = std::hint::black_box(f());
+    COUNTING.with(|c| c.set(false));
+    (EVENTS.load(Ordering::Relaxed) - before, result)
+}
+
+const I: usize = 4;
+const H: usize = 16;
+const O: usize = 3;
+const S: usize = 12;
+type Model = Rnn<I, H, O>;
+
+fn model() -> Model {
+    Model::new(
+        SMatrix::from_fn(|i, j| ((i * 7 + j * 3) % 11) as f32 / 11.0 - 0.5),
+        SMatrix::from_fn(|i, j| ((i * 5 + j) % 13) as f32 / 26.0 - 0.25),
+        SVector::from_fn(|i, _| 0.01 * i as f32),
+        SMatrix::from_fn(|i, j| ((i + j * 2) % 7) as f32 / 7.0 - 0.5),
+        SVector::zeros(),
+    )
+}
+
+fn sequence() -> ([SVector<f32, I>; S], [SVector<f32, O>; S]) {
+    let xs = core::array::from_fn(|t| SVector::from_fn(|i, _| ((t + i) % 5) as f32 / 5.0));
+    let ys = core::array::from_fn(|t| SVector::from_fn(|k, _| f32::from(k == t % O)));
+    (xs, ys)
+}
+
+#[test]
+fn hot_paths_perform_no_heap_allocation() {
+    let mut rnn = model();
+    let (xs, ys) = sequence();
+    let h0 = SVector::zeros();
+
+    // The counter itself works: a Vec allocates.
+    let (events, _) = heap_events(|| vec![1u8; 64]);
+    assert!(events >= 1, "the counting allocator does not count");
+
+    let (events, _) = heap_events(|| rnn.step(&h0, &xs[0]));
+    assert_eq!(events, 0, "streaming step allocated");
+
+    let (events, trace) = heap_events(|| rnn.forward(&h0, &xs));
+    assert_eq!(events, 0, "forward over an array allocated");
+
+    let mut grads = Params::zeros();
+    let (events, summary) =
+        heap_events(|| rnn.backward(CrossEntropy, &xs, &trace, &ys, &mut grads));
+    assert_eq!(events, 0, "backward allocated");
+    assert!(summary.loss > 0.0);
+
+    let (events, _) = heap_events(|| rnn.gradients(CrossEntropy, &h0, &xs, &ys));
+    assert_eq!(events, 0, "gradients over an array allocated");
+
+    let (events, _) = heap_events(|| rnn.loss(CrossEntropy, &h0, &xs, &ys));
+    assert_eq!(events, 0, "streaming loss allocated");
+
+    let mut clipped = grads;
+    let (events, norm) = heap_events(|| clip_grad_norm(&mut clipped, 0.5));
+    assert_eq!(events, 0, "clip_grad_norm allocated");
+    assert!(norm.expect("finite gradient") > 0.0);
+    let (events, result) = heap_events(|| clip_grad_value(&mut clipped, 0.01));
+    assert_eq!(events, 0, "clip_grad_value allocated");
+    assert!(result.is_ok());
+
+    // Each optimizer: construct outside the measurement, step twice inside it (the first step
+    // initialises state lazily for some of them).
+    fn two_steps<U: Optimizer<f32, 5, Params<I, H, O, f32>>>(
+        name: &str,
+        mut optimizer: U,
+        params: &mut Params<I, H, O, f32>,
+        grads: &Params<I, H, O, f32>,
+    ) {
+        let (events, result) = heap_events(|| {
+            optimizer
+                .step(params, grads)
+                .and_then(|()| optimizer.step(params, grads))
+        });
+        assert_eq!(events, 0, "{name} step allocated");
+        assert!(result.is_ok());
+        assert_eq!(optimizer.steps(), 2);
+    }
+    let momentum = SgdConfig {
+        momentum: 0.9,
+        nesterov: true,
+        ..SgdConfig::default()
+    };
+    two_steps("SGD", Sgd::new(momentum), &mut rnn.params, &grads);
+    two_steps("Adagrad", Adagrad::default(), &mut rnn.params, &grads);
+    let centered = RmsPropConfig {
+        centered: true,
+        momentum: 0.5,
+        ..RmsPropConfig::default()
+    };
+    two_steps("RMSprop", RmsProp::new(centered), &mut rnn.params, &grads);
+    two_steps("Adam", Adam::default(), &mut rnn.params, &grads);
+    two_steps("AdamW", AdamW::default(), &mut rnn.params, &grads);
+}
