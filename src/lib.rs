@@ -17,6 +17,7 @@ extern crate std;
 
 pub mod activation;
 pub mod backward;
+pub mod batch;
 pub mod gradcheck;
 pub mod gradient_table;
 pub mod jacobian;
@@ -31,6 +32,7 @@ pub mod trace;
 
 pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
+pub use batch::{BatchDiagonal, BatchLastStep, BatchStep, BatchSummary, BatchTargets, BatchTrace};
 pub use gradcheck::{GradcheckOptions, GradcheckReport, TensorCheck};
 pub use jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
 pub use loss::{BinaryCrossEntropy, CrossEntropy, General, Loss, LossFor, Mse};
