@@ -26,9 +26,11 @@ pub mod model;
 pub mod numerics;
 pub mod params;
 pub mod scalar;
+pub mod stateful;
 pub mod targets;
 pub mod tensors;
 pub mod trace;
+pub mod truncated_bptt;
 
 pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
@@ -39,9 +41,11 @@ pub use loss::{BinaryCrossEntropy, CrossEntropy, General, Loss, LossFor, Mse};
 pub use model::Rnn;
 pub use params::Params;
 pub use scalar::Real;
+pub use stateful::Stateful;
 pub use targets::{LastStep, Targets};
 pub use tensors::Tensors;
 pub use trace::{ForwardStep, Trace};
+pub use truncated_bptt::TruncatedBptt;
 
 /// nalgebra, re-exported so that users name the same `SMatrix`/`SVector` types as the crate.
 pub use nalgebra;
