@@ -42,21 +42,27 @@ use nalgebra::SVector;
 ///     SMatrix::from_fn(|i, j| 0.5 * ((i + j) as f64).sin()),
 ///     SVector::zeros(),
 /// );
-/// // A stream of 100 steps: predict which of the two inputs is on.
-/// let xs: [SVector<f64, 2>; 100] = core::array::from_fn(|t| SVector::from([(t % 3 == 0) as u8 as f64, (t % 3 != 0) as u8 as f64]));
-/// let ys = xs;
+/// // A stream of 100 steps, one-hot, the target of each step being the next input.
+/// let one_hot = |t: usize| SVector::from([(t % 3 == 0) as u8 as f64, (t % 3 != 0) as u8 as f64]);
+/// let xs: [SVector<f64, 2>; 100] = core::array::from_fn(one_hot);
+/// let ys: [SVector<f64, 2>; 100] = core::array::from_fn(|t| one_hot(t + 1));
 ///
 /// let mut tbptt = TruncatedBptt::<8, 2, 25, f64>::new(); // windows of 25 steps
 /// let mut grads = Params::zeros();
-/// let mut first_pass = 0.0;
+/// let mut h = SVector::zeros();
 /// for (window, targets) in xs.chunks(25).zip(ys.chunks(25)) {
 ///     grads.set_zero();
-///     first_pass += tbptt.next_window(&rnn, CrossEntropy, window, targets, &mut grads);
+///     let loss = tbptt.next_window(&rnn, CrossEntropy, window, targets, &mut grads);
+///     assert!(loss > 0.0);
+///     // The carried state is where streaming inference with this model gets to.
+///     for x in window {
+///         h = rnn.step(&h, x).0;
+///     }
+///     assert_eq!(tbptt.state(), &h);
 ///     grads *= -0.05;
 ///     rnn.params += &grads; // update between windows, as min-char-rnn does
 /// }
-/// // The carried state is where streaming inference over the stream ends (with the models of
-/// // each window); start the next pass over the stream from zero.
+/// // The next pass over the stream starts from zero.
 /// tbptt.reset();
 /// assert_eq!(tbptt.state(), &SVector::<f64, 8>::zeros());
 /// ```

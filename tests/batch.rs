@@ -63,6 +63,7 @@ struct Errors {
 
 impl Errors {
     fn check(&mut self, what: &'static str, error: f64) {
+        // Negated so that a NaN error fails.
         #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(error <= self.tolerance) {
             self.failures.push(format!("{what}: {error:e}"));
