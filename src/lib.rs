@@ -18,6 +18,7 @@ extern crate std;
 pub mod activation;
 pub mod backward;
 pub mod clip;
+pub mod batch;
 pub mod gradcheck;
 pub mod gradient_table;
 pub mod jacobian;
@@ -28,13 +29,16 @@ pub mod numerics;
 pub mod optim;
 pub mod params;
 pub mod scalar;
+pub mod stateful;
 pub mod targets;
 pub mod tensors;
 pub mod trace;
+pub mod truncated_bptt;
 
 pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
 pub use clip::{clip_grad_norm, clip_grad_value};
+pub use batch::{BatchDiagonal, BatchLastStep, BatchStep, BatchSummary, BatchTargets, BatchTrace};
 pub use gradcheck::{GradcheckOptions, GradcheckReport, TensorCheck};
 pub use jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
 pub use loss::{BinaryCrossEntropy, CrossEntropy, General, Loss, LossFor, Mse};
@@ -46,9 +50,11 @@ pub use optim::{
 };
 pub use params::Params;
 pub use scalar::Real;
+pub use stateful::Stateful;
 pub use targets::{LastStep, Targets};
 pub use tensors::Tensors;
 pub use trace::{ForwardStep, Trace};
+pub use truncated_bptt::TruncatedBptt;
 
 /// nalgebra, re-exported so that users name the same `SMatrix`/`SVector` types as the crate.
 pub use nalgebra;

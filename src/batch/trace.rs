@@ -1,0 +1,207 @@
+//! The forward pass over a batch, streamed or recorded for backpropagation through time.
+
+use crate::activation::{HiddenActivation, OutputActivation};
+use crate::model::Rnn;
+use crate::scalar::Real;
+use nalgebra::SMatrix;
+
+/// What the forward pass records of one step `t` of a batch; column `b` belongs to sequence `b`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchStep<const H: usize, const O: usize, const B: usize, T = f32> {
+    /// The pre-activations `Z_t = W_h H_{t−1} + W_x X_t + b_h 1ᵀ`.
+    pub z: SMatrix<T, H, B>,
+    /// The hidden states `H_t = f(Z_t)`.
+    pub h: SMatrix<T, H, B>,
+    /// The logits `A_t = W_y H_t + b_y 1ᵀ`.
+    pub a: SMatrix<T, O, B>,
+    /// The outputs `Ŷ_t = g(A_t)`, column by column.
+    pub y_hat: SMatrix<T, O, B>,
+}
+
+impl<const H: usize, const O: usize, const B: usize, T: Real> BatchStep<H, O, B, T> {
+    /// All zeros: the initial content of a trace buffer.
+    pub fn zeros() -> Self {
+        Self {
+            z: SMatrix::zeros(),
+            h: SMatrix::zeros(),
+            a: SMatrix::zeros(),
+            y_hat: SMatrix::zeros(),
+        }
+    }
+}
+
+impl<const H: usize, const O: usize, const B: usize, T: Real> Default for BatchStep<H, O, B, T> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+/// A recorded forward pass over a batch: the initial states `H_0` and one [`BatchStep`] per
+/// step, in `Steps` (an array, a mutable slice, or a `Vec`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchTrace<const H: usize, const O: usize, const B: usize, T, Steps> {
+    /// The initial states `H_0`, one column per sequence.
+    pub h0: SMatrix<T, H, B>,
+    /// Step `t` (0-based) records the `t+1`-th inputs' step.
+    pub steps: Steps,
+}
+
+impl<const H: usize, const O: usize, const B: usize, T, Steps> BatchTrace<H, O, B, T, Steps>
+where
+    T: Real,
+    Steps: AsRef<[BatchStep<H, O, B, T>]>,
+{
+    /// The recorded steps as a slice.
+    #[inline]
+    pub fn steps(&self) -> &[BatchStep<H, O, B, T>] {
+        self.steps.as_ref()
+    }
+
+    /// The number of steps.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.steps().len()
+    }
+
+    /// Whether no step was recorded.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.steps().is_empty()
+    }
+
+    /// The last hidden states `H_T` (`H_0` for an empty trace): where the next window starts.
+    #[inline]
+    pub fn last_state(&self) -> &SMatrix<T, H, B> {
+        self.steps().last().map_or(&self.h0, |step| &step.h)
+    }
+
+    /// The states before step `t`, `H_{t−1}` in 1-based notation: `H_0` for `t = 0`.
+    #[inline]
+    pub fn state_before(&self, t: usize) -> &SMatrix<T, H, B> {
+        if t == 0 {
+            &self.h0
+        } else {
+            &self.steps()[t - 1].h
+        }
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize, F, G, T> Rnn<I, H, O, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    /// One step of streaming inference for a batch, `(H_{t−1}, X_t) ↦ (H_t, Ŷ_t)`: column `b` is
+    /// [`step`](Self::step) of sequence `b`. No allocation, nothing recorded.
+    ///
+    /// ```
+    /// use static_rnn::{Rnn, SMatrix, SVector};
+    /// let mut rnn = Rnn::<1, 2, 2>::zeros();
+    /// rnn.params.w_x = SMatrix::from_column_slice(&[1.0, -1.0]);
+    /// rnn.params.w_y = SMatrix::identity();
+    /// // Three sequences at once; their first inputs are 0, 1 and 2.
+    /// let x = SMatrix::<f32, 1, 3>::new(0.0, 1.0, 2.0);
+    /// let (h, y_hat) = rnn.batch_step(&SMatrix::zeros(), &x);
+    /// let (h2, y_hat2) = rnn.step(&SVector::zeros(), &SVector::from([2.0]));
+    /// assert!((h.column(2) - h2).norm() < 1e-6);
+    /// assert!((y_hat.column(2) - y_hat2).norm() < 1e-6);
+    /// ```
+    pub fn batch_step<const B: usize>(
+        &self,
+        h_prev: &SMatrix<T, H, B>,
+        x: &SMatrix<T, I, B>,
+    ) -> (SMatrix<T, H, B>, SMatrix<T, O, B>) {
+        let step = self.batch_record_step(h_prev, x);
+        (step.h, step.y_hat)
+    }
+
+    /// Runs a batch from `h0`, recording every step into `buffer`, and returns the trace over the
+    /// first `xs.len()` entries of it. No allocation.
+    ///
+    /// # Panics
+    ///
+    /// If `buffer` is shorter than `xs`.
+    ///
+    /// ```
+    /// use static_rnn::{batch::BatchStep, Rnn, SMatrix};
+    /// let rnn = Rnn::<2, 4, 3>::zeros();
+    /// let xs = [SMatrix::<f32, 2, 8>::zeros(); 5]; // 8 sequences of 5 steps
+    /// let mut buffer = [BatchStep::zeros(); 16];
+    /// let trace = rnn.batch_forward_into(&SMatrix::zeros(), &xs, &mut buffer);
+    /// assert_eq!(trace.len(), 5);
+    /// ```
+    pub fn batch_forward_into<'s, const B: usize>(
+        &self,
+        h0: &SMatrix<T, H, B>,
+        xs: &[SMatrix<T, I, B>],
+        buffer: &'s mut [BatchStep<H, O, B, T>],
+    ) -> BatchTrace<H, O, B, T, &'s mut [BatchStep<H, O, B, T>]> {
+        assert!(
+            buffer.len() >= xs.len(),
+            "batch trace buffer holds {} steps but the batch has {}",
+            buffer.len(),
+            xs.len()
+        );
+        let steps = &mut buffer[..xs.len()];
+        let mut h = *h0;
+        for (step, x) in steps.iter_mut().zip(xs) {
+            *step = self.batch_record_step(&h, x);
+            h = step.h;
+        }
+        BatchTrace { h0: *h0, steps }
+    }
+
+    /// Runs a batch of `S` steps, `S` known at compile time, recording every step in an array.
+    /// No allocation.
+    ///
+    /// ```
+    /// use static_rnn::{Rnn, SMatrix};
+    /// let rnn = Rnn::<2, 4, 3>::zeros();
+    /// let trace = rnn.batch_forward(&SMatrix::zeros(), &[SMatrix::<f32, 2, 8>::zeros(); 6]);
+    /// assert_eq!(trace.steps.len(), 6);
+    /// assert_eq!(trace.steps[5].y_hat, SMatrix::<f32, 3, 8>::repeat(1.0 / 3.0));
+    /// ```
+    pub fn batch_forward<const B: usize, const S: usize>(
+        &self,
+        h0: &SMatrix<T, H, B>,
+        xs: &[SMatrix<T, I, B>; S],
+    ) -> BatchTrace<H, O, B, T, [BatchStep<H, O, B, T>; S]> {
+        let mut steps = [BatchStep::zeros(); S];
+        self.batch_forward_into(h0, xs, &mut steps);
+        BatchTrace { h0: *h0, steps }
+    }
+
+    /// Runs a batch of any length, recording it in a `Vec`.
+    #[cfg(feature = "alloc")]
+    pub fn batch_forward_vec<const B: usize>(
+        &self,
+        h0: &SMatrix<T, H, B>,
+        xs: &[SMatrix<T, I, B>],
+    ) -> BatchTrace<H, O, B, T, alloc::vec::Vec<BatchStep<H, O, B, T>>> {
+        let mut steps = alloc::vec![BatchStep::zeros(); xs.len()];
+        self.batch_forward_into(h0, xs, &mut steps);
+        BatchTrace { h0: *h0, steps }
+    }
+
+    /// One step: `Z_t = W_h H_{t−1} + W_x X_t + b_h 1ᵀ`, `H_t = f(Z_t)`, `A_t = W_y H_t + b_y 1ᵀ`,
+    /// `Ŷ_t = g(A_t)` column by column.
+    pub(super) fn batch_record_step<const B: usize>(
+        &self,
+        h_prev: &SMatrix<T, H, B>,
+        x: &SMatrix<T, I, B>,
+    ) -> BatchStep<H, O, B, T> {
+        let p = &self.params;
+        let mut z = SMatrix::<T, H, B>::from_fn(|i, _| p.b_h[i]);
+        z.gemm(T::one(), &p.w_h, h_prev, T::one());
+        z.gemm(T::one(), &p.w_x, x, T::one());
+        let h = z.map(F::activate);
+        let mut a = SMatrix::<T, O, B>::from_fn(|k, _| p.b_y[k]);
+        a.gemm(T::one(), &p.w_y, &h, T::one());
+        let mut y_hat = SMatrix::<T, O, B>::zeros();
+        for (mut y_hat_b, a_b) in y_hat.column_iter_mut().zip(a.column_iter()) {
+            y_hat_b.copy_from(&G::forward(&a_b.into_owned()));
+        }
+        BatchStep { z, h, a, y_hat }
+    }
+}
