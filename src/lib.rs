@@ -17,8 +17,8 @@ extern crate std;
 
 pub mod activation;
 pub mod backward;
-pub mod clip;
 pub mod batch;
+pub mod clip;
 pub mod gradcheck;
 pub mod gradient_table;
 pub mod jacobian;
@@ -37,8 +37,8 @@ pub mod truncated_bptt;
 
 pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
-pub use clip::{clip_grad_norm, clip_grad_value};
 pub use batch::{BatchDiagonal, BatchLastStep, BatchStep, BatchSummary, BatchTargets, BatchTrace};
+pub use clip::{clip_grad_norm, clip_grad_value};
 pub use gradcheck::{GradcheckOptions, GradcheckReport, TensorCheck};
 pub use jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
 pub use loss::{BinaryCrossEntropy, CrossEntropy, General, Loss, LossFor, Mse};
