@@ -19,11 +19,13 @@ pub mod activation;
 pub mod backward;
 pub mod gradcheck;
 pub mod gradient_table;
+pub mod init;
 pub mod jacobian;
 pub mod loss;
 pub mod model;
 pub mod numerics;
 pub mod params;
+pub mod random;
 pub mod scalar;
 pub mod targets;
 pub mod tensors;
@@ -47,3 +49,5 @@ pub use nalgebra;
 pub use nalgebra::SMatrix;
 /// A column vector of `N` scalars on the stack: nalgebra's `SVector<T, N>`.
 pub use nalgebra::SVector;
+/// rand_core, re-exported so that users name the same `Rng` and `SeedableRng` traits as the crate.
+pub use rand_core;
