@@ -17,6 +17,7 @@ extern crate std;
 
 pub mod activation;
 pub mod backward;
+mod features;
 pub mod gradcheck;
 pub mod gradient_table;
 pub mod init;
