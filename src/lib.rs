@@ -17,6 +17,8 @@ extern crate std;
 
 pub mod activation;
 pub mod backward;
+#[cfg(feature = "alloc")]
+pub mod export;
 mod features;
 pub mod gradcheck;
 pub mod gradient_table;
