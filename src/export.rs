@@ -13,7 +13,7 @@
 //! ```
 //!
 //! - **Exact.** Every scalar is written as its IEEE 754 bit pattern, `f32::from_bits(0x…)` or
-//!   `f64::from_bits(0x…)` (both `const fn`), with its shortest round-tripping decimal in a
+//!   `f64::from_bits(0x…)` (both `const fn` since Rust 1.83), with its shortest round-tripping decimal in a
 //!   comment for the reader. The compiled model equals the exported one bit for bit, including
 //!   `−0.0`, subnormals and non-finite values.
 //! - **Compile-time.** [`Rnn::from_params`] and nalgebra's `SMatrix::from_array_storage` are
@@ -22,7 +22,8 @@
 //!   directly.
 //! - **Self-describing.** Types are named by full paths (`static_rnn::Tanh`), so the file needs no
 //!   `use`; a header comment says what wrote it, the model's type and size, and the caller's
-//!   provenance lines (what was trained on what, and the command that regenerates the file).
+//!   provenance lines (what was trained on what, and the command that regenerates the file). The
+//!   layout is the one rustfmt gives, so formatting the file changes nothing.
 //!
 //! Activations and scalars name themselves through [`RustPath`]; implement it for an activation of
 //! your own to export a model that uses it.

@@ -67,7 +67,7 @@
 //! // Orthogonal W_h: W_hᵀ W_h = I.
 //! let gram = rnn.params.w_h.transpose() * rnn.params.w_h;
 //! assert!((gram - nalgebra::SMatrix::<f64, 16, 16>::identity()).amax() < 1e-12);
-//! assert_eq!(rnn.params.b_h, nalgebra::SVector::zeros());
+//! assert_eq!(rnn.params.b_h, nalgebra::SVector::<f64, 16>::zeros());
 //!
 //! // The same seed gives the same model, bit for bit.
 //! assert_eq!(rnn, Model::init(&mut Pcg64Mcg::seed_from_u64(42), scheme));
@@ -78,7 +78,7 @@
 //! A model is a function of the generator's state and the scheme only. The tensors are drawn in
 //! the order `W_x`, `W_h`, `b_h`, `W_y`, `b_y`, each in nalgebra's column-major order; `Zeros` and
 //! `Identity` draw nothing. Every random scalar, with the bound or standard deviation that scales
-//! it, is computed in `f64` and rounded once to `T` ([`random`](crate::random)). So with the same
+//! it, is computed in `f64` and rounded once to `T` ([`random`]). So with the same
 //! seed, and a scheme whose values are the same in both precisions (every preset), an `f32` model is
 //! its `f64` twin rounded to nearest — except an orthogonal `W_h`, whose QR is computed in `T`.
 
@@ -396,7 +396,7 @@ where
     ///
     /// let mut rng = Pcg64Mcg::seed_from_u64(2015);
     /// let irnn = Rnn::<2, 8, 1, Relu, Identity, f32>::init(&mut rng, Scheme::irnn(1.0));
-    /// assert_eq!(irnn.params.w_h, nalgebra::SMatrix::identity());
+    /// assert_eq!(irnn.params.w_h, nalgebra::SMatrix::<f32, 8, 8>::identity());
     /// ```
     pub fn init<R: Rng + ?Sized>(rng: &mut R, scheme: Scheme<T>) -> Self {
         Self::from_params(Params::init(rng, scheme))

@@ -60,17 +60,6 @@ fn model_f64() -> ModelF64 {
     rnn
 }
 
-const PROVENANCE_F32: &str = "\
-Fixture of tests/export.rs (`model_f32`): an untrained Rnn<3, 8, 2, Tanh, Softmax, f32>,
-`Scheme::pytorch()` from `Pcg64Mcg::seed_from_u64(2024)`, then b_y = [-0.0, 2^-149].
-Regenerate: STATIC_RNN_REGENERATE=1 cargo test --test export";
-
-const PROVENANCE_F64: &str = "\
-Fixture of tests/export.rs (`model_f64`): an Rnn<2, 4, 1, Relu, Identity, f64> (IRNN) from
-`Pcg64Mcg::seed_from_u64(2015)`, trained by 25 steps of gradient descent (learning rate 0.01)
-on Mse to output the running sum of its first input.
-Regenerate: STATIC_RNN_REGENERATE=1 cargo test --test export";
-
 /// Whether every scalar of `a` and `b` has the same bits.
 fn same_bits<const I: usize, const H: usize, const O: usize, T: static_rnn::Real>(
     a: &Params<I, H, O, T>,
@@ -156,6 +145,17 @@ mod exporter {
     use super::*;
     use static_rnn::export::ExportScalar;
     use std::path::PathBuf;
+
+    const PROVENANCE_F32: &str = "\
+Fixture of tests/export.rs (`model_f32`): an untrained Rnn<3, 8, 2, Tanh, Softmax, f32>,
+`Scheme::pytorch()` from `Pcg64Mcg::seed_from_u64(2024)`, then b_y = [-0.0, 2^-149].
+Regenerate: STATIC_RNN_REGENERATE=1 cargo test --test export";
+
+    const PROVENANCE_F64: &str = "\
+Fixture of tests/export.rs (`model_f64`): an Rnn<2, 4, 1, Relu, Identity, f64> (IRNN) from
+`Pcg64Mcg::seed_from_u64(2015)`, trained by 25 steps of gradient descent (learning rate 0.01)
+on Mse to output the running sum of its first input.
+Regenerate: STATIC_RNN_REGENERATE=1 cargo test --test export";
 
     fn fixture(name: &str) -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
