@@ -19,8 +19,12 @@ pub mod activation;
 pub mod backward;
 pub mod batch;
 pub mod clip;
+#[cfg(feature = "alloc")]
+pub mod export;
+mod features;
 pub mod gradcheck;
 pub mod gradient_table;
+pub mod init;
 pub mod jacobian;
 pub mod loss;
 pub mod model;
@@ -28,6 +32,7 @@ pub mod non_finite;
 pub mod numerics;
 pub mod optim;
 pub mod params;
+pub mod random;
 pub mod scalar;
 pub mod stateful;
 pub mod targets;
@@ -62,3 +67,5 @@ pub use nalgebra;
 pub use nalgebra::SMatrix;
 /// A column vector of `N` scalars on the stack: nalgebra's `SVector<T, N>`.
 pub use nalgebra::SVector;
+/// rand_core, re-exported so that users name the same `Rng` and `SeedableRng` traits as the crate.
+pub use rand_core;
