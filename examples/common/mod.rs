@@ -1,0 +1,146 @@
+//! What the examples share: where their images go, a line chart in SVG, a progress bar.
+//!
+//! Not an example itself (Cargo builds `examples/*.rs` and `examples/*/main.rs` only); each example
+//! that draws includes it with `mod common;`.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+use std::error::Error;
+use std::path::PathBuf;
+
+/// `<target dir>/examples/<file>`, the directory created if need be: the example's binary is
+/// `<target dir>/<profile>/examples/<name>`, so its images land beside the build, never in the
+/// repository. Falls back to `target/examples/` under the working directory.
+pub fn output_path(file: &str) -> PathBuf {
+    let target = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| PathBuf::from("target"));
+    let dir = target.join("examples");
+    std::fs::create_dir_all(&dir).expect("create the directory for the example's images");
+    dir.join(file)
+}
+
+/// One line of a [`line_chart`].
+pub struct Series {
+    /// The legend's text.
+    pub label: String,
+    /// `(x, y)` points, in order of `x`.
+    pub points: Vec<(f64, f64)>,
+    /// The colour: an index into [`COLOURS`].
+    pub colour: usize,
+    /// Dashed instead of solid.
+    pub dashed: bool,
+}
+
+/// Line colours, told apart in print too: blue, red, green, black, orange, purple.
+pub const COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(0, 0, 0),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+];
+
+/// Draws `series` as lines on one pair of axes, with a legend, into the SVG file `path`.
+/// `log_y` puts the y axis on a logarithmic scale (every y must then be positive).
+pub fn line_chart(
+    path: &std::path::Path,
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    series: &[Series],
+    log_y: bool,
+) -> Result<(), Box<dyn Error>> {
+    let points = || series.iter().flat_map(|s| s.points.iter().copied());
+    let (x_min, x_max) = bounds(points().map(|(x, _)| x));
+    let (y_min, y_max) = bounds(points().map(|(_, y)| y));
+    let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root);
+    chart
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64);
+    if log_y {
+        let y_range = (y_min / 1.25)..(y_max * 1.25);
+        let mut chart = chart.build_cartesian_2d(x_min..x_max, y_range.log_scale())?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|x| format!("{x}"))
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .draw()?;
+        draw(&mut chart, series)?;
+    } else {
+        let pad = 0.05 * (y_max - y_min);
+        let mut chart = chart.build_cartesian_2d(x_min..x_max, y_min - pad..y_max + pad)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|x| format!("{x}"))
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .draw()?;
+        draw(&mut chart, series)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A progress bar for `len` steps: elapsed time, the bar, steps per second, the time left and a
+/// message (the example's running loss). It draws only on a terminal.
+pub fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
+    let style = ProgressStyle::with_template(
+        "{prefix:>8} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec:>11} eta {eta:>3}  {msg}",
+    )
+    .expect("a valid progress-bar template");
+    ProgressBar::new(len)
+        .with_style(style)
+        .with_prefix(prefix.to_string())
+}
+
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if min < max {
+        (min, max)
+    } else {
+        (min - 1.0, max + 1.0)
+    }
+}
+
+/// Draws every series, then the legend.
+fn draw<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    series: &[Series],
+) -> Result<(), Box<dyn Error>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for s in series {
+        let style = COLOURS[s.colour % COLOURS.len()].stroke_width(2);
+        let points = s.points.iter().copied();
+        let annotation = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 8, 5, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points, style))?
+        };
+        // The legend's sample: two segments, with a gap between them if the line is dashed.
+        let gap = if s.dashed { 6 } else { 0 };
+        annotation.label(&s.label).legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new([(0, 0), (9, 0)], style)
+                + PathElement::new([(9 + gap, 0), (24, 0)], style)
+        });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
