@@ -3,7 +3,7 @@
 //! Not an example itself (Cargo builds `examples/*.rs` and `examples/*/main.rs` only); each example
 //! that draws includes it with `mod common;`.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use plotters::prelude::*;
 use std::error::Error;
 use std::path::PathBuf;
@@ -92,9 +92,15 @@ pub fn line_chart(
 /// message (the example's running loss). It draws only on a terminal.
 pub fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
     let style = ProgressStyle::with_template(
-        "{prefix:>8} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec:>11} eta {eta:>3}  {msg}",
+        "{prefix:>8} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate:>9} eta {eta:>3}  {msg}",
     )
-    .expect("a valid progress-bar template");
+    .expect("a valid progress-bar template")
+    .with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        },
+    );
     ProgressBar::new(len)
         .with_style(style)
         .with_prefix(prefix.to_string())
