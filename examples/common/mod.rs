@@ -74,11 +74,14 @@ pub fn line_chart(
             .draw()?;
         draw(&mut chart, series)?;
     } else {
-        let pad = 0.05 * (y_max - y_min);
-        let mut chart = chart.build_cartesian_2d(x_min..x_max, y_min - pad..y_max + pad)?;
+        // Room above the data for the legend.
+        let span = y_max - y_min;
+        let mut chart =
+            chart.build_cartesian_2d(x_min..x_max, y_min - 0.05 * span..y_max + 0.35 * span)?;
         chart
             .configure_mesh()
             .x_label_formatter(&|x| format!("{x}"))
+            .y_label_formatter(&|y| format!("{}", (y * 1e6).round() / 1e6 + 0.0)) // no "-0"
             .x_desc(x_desc)
             .y_desc(y_desc)
             .draw()?;
