@@ -120,10 +120,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         colour: 3,
         dashed: true,
     };
-    let series: Vec<Series> = reports
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| {
+    let series: Vec<Series> = std::iter::once(chance)
+        .chain(reports.iter().enumerate().flat_map(|(i, r)| {
             let curve = |pick: fn(&(f64, f64, f64)) -> f64| {
                 r.curve.iter().map(|c| (c.0, pick(c))).collect::<Vec<_>>()
             };
@@ -141,8 +139,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     dashed: true,
                 },
             ]
-        })
-        .chain([chance])
+        }))
         .collect();
     let path = output_path("swap_activations.svg");
     line_chart(

@@ -64,11 +64,14 @@ pub fn line_chart(
         .x_label_area_size(44)
         .y_label_area_size(64);
     if log_y {
-        let y_range = (y_min / 1.25)..(y_max * 1.25);
+        // From a power of ten, so that at least one decade is labelled; room above for the legend.
+        let y_range = 0.99 * 10f64.powf(y_min.log10().floor())..(y_max * 2.0);
         let mut chart = chart.build_cartesian_2d(x_min..x_max, y_range.log_scale())?;
         chart
             .configure_mesh()
-            .x_label_formatter(&|x| format!("{x}"))
+            .x_label_formatter(&|x| tidy(*x))
+            .y_label_formatter(&|y| tidy(*y))
+            .max_light_lines(4)
             .x_desc(x_desc)
             .y_desc(y_desc)
             .draw()?;
@@ -80,8 +83,9 @@ pub fn line_chart(
             chart.build_cartesian_2d(x_min..x_max, y_min - 0.05 * span..y_max + 0.35 * span)?;
         chart
             .configure_mesh()
-            .x_label_formatter(&|x| format!("{x}"))
-            .y_label_formatter(&|y| format!("{}", (y * 1e6).round() / 1e6 + 0.0)) // no "-0"
+            .x_label_formatter(&|x| tidy(*x))
+            .y_label_formatter(&|y| tidy(*y))
+            .max_light_lines(4)
             .x_desc(x_desc)
             .y_desc(y_desc)
             .draw()?;
@@ -107,6 +111,29 @@ pub fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
     ProgressBar::new(len)
         .with_style(style)
         .with_prefix(prefix.to_string())
+}
+
+/// An axis label: `v` to 3 significant digits, without trailing zeros or a minus sign on zero.
+fn tidy(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return if v.is_finite() {
+            "0".into()
+        } else {
+            v.to_string()
+        };
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
 }
 
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
