@@ -1,5 +1,8 @@
 //! Every row of the gradient table for a tiny network: the analytic value BPTT computes beside a
-//! central finite difference, and their relative error. The page to hold next to the equations.
+//! central finite difference, and their relative error. The page to hold next to the equations,
+//! in the order of the table in `static_rnn::gradient_table`: `∂L_t/∂ŷ_t`, `δa_t`, `∂L/∂W_y`,
+//! `∂L/∂b_y`, `∂L/∂h_t`, `δz_t`, `∂L/∂W_x`, `∂L/∂W_h`, `∂L/∂b_h`, `∂L/∂h_0`. It takes well under a
+//! second, so it has no short mode.
 //!
 //! ```text
 //! cargo run --release --example gradient_table
@@ -9,7 +12,8 @@
 //! against a target at each of T = 4 steps, in f64.
 
 use static_rnn::{
-    CrossEntropy, Loss, OutputActivation, Rnn, SMatrix, SVector, Softmax, Tanh, Tensors,
+    CrossEntropy, HiddenActivation, Loss, OutputActivation, Rnn, SMatrix, SVector, Softmax, Tanh,
+    Tensors,
 };
 
 const I: usize = 2;
@@ -55,7 +59,8 @@ fn main() {
         println!("  {name:<16} {analytic:>+16.10} {numerical:>+16.10} {rel:>10.1e}");
     };
 
-    // Parameter rows: perturb one weight, recompute L. Matrices are stored column-major.
+    // The rows in the order of the table in `static_rnn::gradient_table`. Each numerical value
+    // perturbs one quantity by ±ε and recomputes L; matrices are listed column-major.
     let names = ["W_x", "W_h", "b_h", "W_y", "b_y"];
     let formulas = [
         "Σ_t δz_t x_tᵀ",
@@ -65,7 +70,7 @@ fn main() {
         "Σ_t δa_t",
     ];
     let rows = [H, H, H, O, O];
-    for k in 0..names.len() {
+    let parameter_rows = |k: usize, row: &mut dyn FnMut(String, f64, f64)| {
         header(&format!("∂L/∂{}", names[k]), formulas[k]);
         for (j, &analytic) in grads.params.tensors()[k].iter().enumerate() {
             let numerical = central_difference(|e| {
@@ -76,24 +81,7 @@ fn main() {
             let entry = format!("∂L/∂{}[{},{}]", names[k], j % rows[k], j / rows[k]);
             row(entry, analytic, numerical);
         }
-    }
-
-    // ∂L/∂h_t: perturb the state h_t after it is computed; everything after it sees the change.
-    header(
-        "∂L/∂h_t",
-        "W_yᵀ δa_t + W_hᵀ δz_{t+1}   (δz_t = f′(z_t) ⊙ ∂L/∂h_t)",
-    );
-    for t in 0..T {
-        for i in 0..H {
-            let numerical =
-                central_difference(|e| loss_with_state_nudged(&rnn, &h0, &xs, &ys, t, i, e));
-            row(
-                format!("∂L/∂h_{}[{i}]", t + 1),
-                grads.steps[t].dl_dh[i],
-                numerical,
-            );
-        }
-    }
+    };
 
     // ∂L_t/∂ŷ_t: the per-step loss as a function of the output.
     header("∂L_t/∂ŷ_t", "−y_t ⊘ ŷ_t   (cross-entropy)");
@@ -109,6 +97,32 @@ fn main() {
             row(entry, backward.dl_dy_hat[k], numerical);
         }
     }
+
+    // δa_t and, below, ∂L/∂h_t and δz_t: nudge the quantity at step t as the forward pass
+    // computes it; everything after it sees the change.
+    header(
+        "δa_t = ∂L/∂a_t",
+        "J_g(a_t)ᵀ ∂L_t/∂ŷ_t = ŷ_t − y_t   (softmax + cross-entropy, fused)",
+    );
+    nudged_rows(&rnn, &h0, &xs, &ys, Nudge::Logits, &mut row, |t| {
+        grads.steps[t].dl_da
+    });
+    parameter_rows(3, &mut row);
+    parameter_rows(4, &mut row);
+    header("∂L/∂h_t", "W_yᵀ δa_t + W_hᵀ δz_{t+1}   (δz_{T+1} = 0)");
+    nudged_rows(&rnn, &h0, &xs, &ys, Nudge::State, &mut row, |t| {
+        grads.steps[t].dl_dh
+    });
+    header(
+        "δz_t = ∂L/∂z_t",
+        "f′(z_t) ⊙ ∂L/∂h_t = (1 − h_t²) ⊙ ∂L/∂h_t   (tanh)",
+    );
+    nudged_rows(&rnn, &h0, &xs, &ys, Nudge::PreActivation, &mut row, |t| {
+        grads.steps[t].dl_dz
+    });
+    parameter_rows(0, &mut row);
+    parameter_rows(1, &mut row);
+    parameter_rows(2, &mut row);
 
     header("∂L/∂h_0", "W_hᵀ δz_1");
     for i in 0..H {
@@ -137,25 +151,68 @@ fn central_difference(mut loss: impl FnMut(f64) -> f64) -> f64 {
     (loss(EPS) - loss(-EPS)) / (2.0 * EPS)
 }
 
-/// The loss with `e` added to component `i` of the state `h_t` (0-based `t`) right after it is
-/// computed, so that `ŷ_t` and every later step see the nudged state.
-fn loss_with_state_nudged(
+/// Which quantity of a step [`loss_nudged`] perturbs.
+#[derive(Clone, Copy, PartialEq)]
+enum Nudge {
+    /// The pre-activation `z_t`, before `h_t = tanh(z_t)`.
+    PreActivation,
+    /// The state `h_t`, after it is computed.
+    State,
+    /// The logits `a_t`, before `ŷ_t = softmax(a_t)`.
+    Logits,
+}
+
+/// A row per component of the nudged quantity at every step: the analytic `analytic(t)` beside
+/// the central difference of [`loss_nudged`].
+fn nudged_rows<const N: usize>(
     rnn: &Model,
     h0: &SVector<f64, H>,
     xs: &[SVector<f64, I>],
     ys: &[SVector<f64, O>],
-    t: usize,
-    i: usize,
-    e: f64,
+    nudge: Nudge,
+    row: &mut dyn FnMut(String, f64, f64),
+    analytic: impl Fn(usize) -> SVector<f64, N>,
+) {
+    let symbol = match nudge {
+        Nudge::PreActivation => "δz",
+        Nudge::State => "∂L/∂h",
+        Nudge::Logits => "δa",
+    };
+    for t in 0..T {
+        let values = analytic(t);
+        for i in 0..N {
+            let numerical = central_difference(|e| loss_nudged(rnn, h0, xs, ys, (nudge, t, i, e)));
+            row(format!("{symbol}_{}[{i}]", t + 1), values[i], numerical);
+        }
+    }
+}
+
+/// The loss with `e` added to component `i` of the `nudge`d quantity of step `t` (0-based) as the
+/// forward pass computes it, so that the rest of step `t` and every later step see the change.
+fn loss_nudged(
+    rnn: &Model,
+    h0: &SVector<f64, H>,
+    xs: &[SVector<f64, I>],
+    ys: &[SVector<f64, O>],
+    (nudge, t, i, e): (Nudge, usize, usize, f64),
 ) -> f64 {
+    let here = |s: usize, n: Nudge| s == t && nudge == n;
     let mut h = *h0;
     let mut total = 0.0;
     for (s, (x, y)) in xs.iter().zip(ys).enumerate() {
-        h = rnn.record_step(&h, x).h;
-        if s == t {
+        let mut z = rnn.pre_activation(&h, x);
+        if here(s, Nudge::PreActivation) {
+            z[i] += e;
+        }
+        h = <Tanh as HiddenActivation<f64>>::forward(&z);
+        if here(s, Nudge::State) {
             h[i] += e;
         }
-        let y_hat = <Softmax as OutputActivation<f64>>::forward(&rnn.logits(&h));
+        let mut a = rnn.logits(&h);
+        if here(s, Nudge::Logits) {
+            a[i] += e;
+        }
+        let y_hat = <Softmax as OutputActivation<f64>>::forward(&a);
         total += CrossEntropy::loss(&y_hat, y);
     }
     total
