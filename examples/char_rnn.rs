@@ -138,7 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let initial_loss = -(1.0 / V as f64).ln() * SEQ as f64;
     let mut smooth_loss = initial_loss;
     let mut curve = vec![(0.0, smooth_loss)];
-    let bar = progress_bar(iterations, "char-rnn");
+    let bar = progress_bar(iterations, "char-rnn", "it");
     let start = Instant::now();
     let mut p = 0;
     for n in 0..iterations {

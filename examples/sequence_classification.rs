@@ -2,7 +2,7 @@
 //! the last step only (`LastStep`); accuracy is measured on held-out sequences.
 //!
 //! ```text
-//! cargo run --release --example sequence_classification            # about 10 s
+//! cargo run --release --example sequence_classification            # about 5 s
 //! cargo run --release --example sequence_classification -- --quick # a second
 //! ```
 //!
@@ -119,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut grads = Params::zeros();
     let h0 = SVector::zeros();
     let mut curve = Vec::new();
-    let bar = progress_bar(epochs as u64, "classify");
+    let bar = progress_bar(epochs as u64, "classify", "epochs");
     let start = Instant::now();
     for epoch in 1..=epochs {
         for batch in train_set.chunks(BATCH) {

@@ -99,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         PERIODS.0, PERIODS.1, args.seed
     );
 
-    let bar = progress_bar(steps as u64, "sine");
+    let bar = progress_bar(steps as u64, "sine", "steps");
     let start = Instant::now();
     for step in 1..=steps {
         let waves: [Wave; B] = core::array::from_fn(|_| Wave::random(&mut rng));

@@ -3,7 +3,7 @@
 //! units: the swap is the type parameter `F` of `train::<F>`.
 //!
 //! ```text
-//! cargo run --release --example swap_activations            # about 20 s
+//! cargo run --release --example swap_activations            # about 10 s
 //! cargo run --release --example swap_activations -- --quick # a few seconds
 //! ```
 //!
@@ -112,7 +112,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.time.as_secs_f64()
         );
     }
-    println!("(loss: mean cross-entropy per scored step, in nats)");
+    println!(
+        "(loss: mean cross-entropy per scored step, in nats; time: training, with both sets \
+         evaluated after every epoch)"
+    );
 
     let chance = Series {
         label: format!("chance, ln {K}"),
@@ -169,7 +172,7 @@ fn train<F: HiddenActivation<f32>>(
         ..AdamConfig::default()
     });
     let mut grads = Params::zeros();
-    let bar = progress_bar(epochs as u64, name);
+    let bar = progress_bar(epochs as u64, name, "epochs");
     let start = Instant::now();
     let mut curve = Vec::with_capacity(epochs);
     for epoch in 1..=epochs {

@@ -95,17 +95,22 @@ pub fn line_chart(
     Ok(())
 }
 
-/// A progress bar for `len` steps: elapsed time, the bar, steps per second, the time left and a
-/// message (the example's running loss). It draws only on a terminal.
-pub fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
+/// A progress bar for `len` steps of `unit` (`"it"`, `"epochs"`): elapsed time, the bar, the
+/// rate, the time left and a message (the example's running loss). It draws only on a terminal.
+pub fn progress_bar(len: u64, prefix: &str, unit: &'static str) -> ProgressBar {
     let style = ProgressStyle::with_template(
-        "{prefix:>8} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate:>9} eta {eta:>3}  {msg}",
+        "{prefix:>8} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate:>12} eta {eta:>3}  {msg}",
     )
     .expect("a valid progress-bar template")
     .with_key(
         "rate",
-        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{:.0}/s", state.per_sec());
+        move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let rate = state.per_sec();
+            let _ = if rate < 10.0 {
+                write!(w, "{rate:.1} {unit}/s")
+            } else {
+                write!(w, "{rate:.0} {unit}/s")
+            };
         },
     );
     ProgressBar::new(len)
