@@ -23,6 +23,12 @@ fi
 qemu-system-arm --version | head -n 1
 rustup target add thumbv7em-none-eabihf >/dev/null
 
+step "firmware and host reference: format and clippy"
+cargo fmt --manifest-path firmware/Cargo.toml -- --check
+cargo fmt --manifest-path tools/firmware-reference/Cargo.toml -- --check
+(cd firmware && cargo clippy --quiet --release -- -D warnings)
+cargo clippy --quiet --manifest-path tools/firmware-reference/Cargo.toml -- -D warnings
+
 step "firmware: the committed model and expected output are current (host reference, libm math)"
 cargo run --quiet --manifest-path tools/firmware-reference/Cargo.toml -- --check
 
