@@ -18,6 +18,8 @@ extern crate std;
 pub mod activation;
 pub mod backward;
 pub mod batch;
+#[cfg(feature = "alloc")]
+pub mod boxed;
 pub mod clip;
 #[cfg(feature = "alloc")]
 pub mod export;
