@@ -80,6 +80,18 @@ fn main() -> ! {
         scenario::SEED
     );
 
+    // The FPU's mode, as cortex-m-rt leaves it (it only switches the FPU on): IEEE 754 arithmetic
+    // needs round to nearest, no flush-to-zero and NaNs propagated, as on the host.
+    let mode = cortex_m::register::fpscr::read();
+    let ieee = mode.rmode().is_nearest() && !mode.fz() && !mode.dn();
+    hprintln!(
+        "FPSCR {:#010x}: round to nearest {}, flush-to-zero {}, default NaN {}",
+        mode.bits(),
+        mode.rmode().is_nearest(),
+        mode.fz(),
+        mode.dn()
+    );
+
     let mut expected = EXPECTED.lines();
     let (mut lines, mut mismatches) = (0_usize, 0_usize);
     let outcome = scenario::run(&MODEL_IN_FLASH, &mut |event: Event| {
@@ -94,7 +106,18 @@ fn main() -> ! {
     });
     mismatches += expected.count(); // lines the host printed and the firmware did not
 
-    let mut ok = true;
+    let flags = cortex_m::register::fpscr::read();
+    hprintln!(
+        "FPSCR {:#010x} after the work: inexact {}, underflow {}, overflow {}, invalid {}, division by zero {}",
+        flags.bits(),
+        flags.ixc(),
+        flags.ufc(),
+        flags.ofc(),
+        flags.ioc(),
+        flags.dzc()
+    );
+
+    let mut ok = ieee;
     match outcome {
         Ok((before, after)) => {
             let fell = after < scenario::LOSS_THRESHOLD;
