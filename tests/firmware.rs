@@ -17,8 +17,8 @@
 //! The tolerances (`close_inference`, `close_training`) allow what two faithful implementations of
 //! `tanhf`/`sinf`, each within an ulp or two of the true value, make of 24 inference steps and 100
 //! training steps; a change to the model, the task, the training or the library's arithmetic
-//! moves the numbers far more. (With the C library's math — glibc 2.36 here — 13 of the 135 lines come out
-//! bit-identical; with libm's, on the host and on the Cortex-M4F, all 135 do.)
+//! moves the numbers far more. (With the C library's math — glibc 2.36 here — 13 of the 135
+//! lines come out bit-identical; with libm's, on the host and on the Cortex-M4F, all 135 do.)
 
 #[allow(dead_code)] // the firmware's scenario; this test uses part of it
 #[path = "../firmware/src/scenario.rs"]
