@@ -16,20 +16,19 @@ use static_rnn::{
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct CountingAllocator;
 
-static EVENTS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
-    // `const` initialisation with no destructor: reading it never allocates.
+    // `const` initialisation with no destructor: reading them never allocates. Both are per
+    // thread, so tests measuring at the same time do not count each other's allocations.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static EVENTS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn record() {
     if COUNTING.with(Cell::get) {
-        EVENTS.fetch_add(1, Ordering::Relaxed);
+        EVENTS.with(|events| events.set(events.get() + 1));
     }
 }
 
@@ -56,11 +55,11 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// The number of heap events (allocations, reallocations, deallocations) `f` makes on this thread.
 fn heap_events<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = EVENTS.load(Ordering::Relaxed);
+    let before = EVENTS.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     let result = std::hint::black_box(f());
     COUNTING.with(|c| c.set(false));
-    (EVENTS.load(Ordering::Relaxed) - before, result)
+    (EVENTS.with(Cell::get) - before, result)
 }
 
 const I: usize = 4;
