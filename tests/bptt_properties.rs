@@ -21,6 +21,11 @@
 //!
 //! Set `BPTT_PROPS_SCALE=k` to run `k` times as many cases. Run with `--nocapture` to see the
 //! number of cases and the worst errors observed per test.
+//!
+//! The properties use the `Vec`-backed conveniences (`forward_vec`, `gradients_vec`), so they run
+//! with the `alloc` feature (the default and `--all-features` CI runs); the `libm` backend is covered
+//! there by the JAX conformance test and the unit tests.
+#![cfg(feature = "alloc")]
 
 use std::any::TypeId;
 use std::cell::RefCell;
