@@ -40,6 +40,7 @@ pub mod stateful;
 pub mod targets;
 pub mod tensors;
 pub mod trace;
+pub mod train;
 pub mod truncated_bptt;
 
 pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
