@@ -243,9 +243,32 @@ impl<T: Real> Init<T> {
         hidden: usize,
     ) -> SMatrix<T, ROWS, COLS> {
         let mut w = SMatrix::<T, ROWS, COLS>::zeros();
+        self.sample_into(rng, &mut w, hidden);
+        w
+    }
+
+    /// Draws into `w` in place, as [`sample`](Self::sample) would return it (the same draws, the
+    /// same bits), with no matrix-sized temporary: for a matrix too large to build on the stack.
+    ///
+    /// ```
+    /// use rand_pcg::Pcg64Mcg;
+    /// use static_rnn::init::Init;
+    /// use static_rnn::rand_core::SeedableRng;
+    ///
+    /// let mut w = nalgebra::SMatrix::<f64, 8, 4>::zeros();
+    /// Init::GlorotNormal { gain: 1.0 }.sample_into(&mut Pcg64Mcg::seed_from_u64(3), &mut w, 8);
+    /// let drawn = Init::GlorotNormal { gain: 1.0 }.sample::<8, 4, _>(&mut Pcg64Mcg::seed_from_u64(3), 8);
+    /// assert_eq!(w, drawn);
+    /// ```
+    pub fn sample_into<const ROWS: usize, const COLS: usize, R: Rng + ?Sized>(
+        self,
+        rng: &mut R,
+        w: &mut SMatrix<T, ROWS, COLS>,
+        hidden: usize,
+    ) {
         let out = w.as_mut_slice();
         match self {
-            Init::Zeros => {}
+            Init::Zeros => out.fill(T::zero()),
             Init::Uniform { bound } => random::fill_uniform(rng, out, scalar::to_f64(bound)),
             Init::Normal { std } => random::fill_normal(rng, out, scalar::to_f64(std)),
             Init::GlorotUniform { gain } => {
@@ -258,7 +281,6 @@ impl<T: Real> Init<T> {
             }
             Init::PyTorch => random::fill_uniform(rng, out, pytorch_bound(hidden)),
         }
-        w
     }
 }
 
@@ -275,10 +297,32 @@ impl<T: Real> RecurrentInit<T> {
     /// assert!((gram - nalgebra::SMatrix::identity()).amax() < 1e-14);
     /// ```
     pub fn sample<const H: usize, R: Rng + ?Sized>(self, rng: &mut R) -> SMatrix<T, H, H> {
+        let mut w = SMatrix::<T, H, H>::zeros();
+        self.sample_into(rng, &mut w);
+        w
+    }
+
+    /// Draws into `w` in place, as [`sample`](Self::sample) would return it (the same bits).
+    /// `Identity` and `Matrix` need no temporary; `Orthogonal` computes its QR factorization on the
+    /// stack (two `H × H` matrices of `T`) and copies `Q` in.
+    pub fn sample_into<const H: usize, R: Rng + ?Sized>(
+        self,
+        rng: &mut R,
+        w: &mut SMatrix<T, H, H>,
+    ) {
         match self {
-            RecurrentInit::Orthogonal { gain } => orthogonal(rng) * gain,
-            RecurrentInit::Identity { scale } => SMatrix::identity() * scale,
-            RecurrentInit::Matrix(init) => init.sample(rng, H),
+            RecurrentInit::Orthogonal { gain } => orthogonal_into(rng, w, gain),
+            RecurrentInit::Identity { scale } => {
+                // `I · scale`, entry by entry (so `scale < 0` gives `−0.0` off the diagonal, as
+                // the product does).
+                for (j, column) in w.column_iter_mut().enumerate() {
+                    for (i, entry) in column.into_iter().enumerate() {
+                        let identity = if i == j { T::one() } else { T::zero() };
+                        *entry = identity * scale;
+                    }
+                }
+            }
+            RecurrentInit::Matrix(init) => init.sample_into(rng, w, H),
         }
     }
 }
@@ -292,15 +336,37 @@ impl<T: Real> BiasInit<T> {
         hidden: usize,
     ) -> SVector<T, N> {
         let mut b = SVector::<T, N>::zeros();
+        self.sample_into(rng, &mut b, hidden);
+        b
+    }
+
+    /// Draws into `b` in place, as [`sample`](Self::sample) would return it (the same bits).
+    pub fn sample_into<const N: usize, R: Rng + ?Sized>(
+        self,
+        rng: &mut R,
+        b: &mut SVector<T, N>,
+        hidden: usize,
+    ) {
         match self {
-            BiasInit::Zeros => {}
+            BiasInit::Zeros => b.fill(T::zero()),
             BiasInit::Uniform { bound } => {
                 random::fill_uniform(rng, b.as_mut_slice(), scalar::to_f64(bound))
             }
             BiasInit::PyTorch => random::fill_uniform(rng, b.as_mut_slice(), pytorch_bound(hidden)),
         }
-        b
     }
+}
+
+/// `w ← gain·Q`, `Q` from [`orthogonal`]. Never inlined, so that the QR's two `H × H` matrices
+/// are in this function's stack frame only, not in the frame of every caller of
+/// [`RecurrentInit::sample_into`] whatever strategy it picks.
+#[inline(never)]
+fn orthogonal_into<T: Real, const H: usize, R: Rng + ?Sized>(
+    rng: &mut R,
+    w: &mut SMatrix<T, H, H>,
+    gain: T,
+) {
+    *w = orthogonal(rng) * gain;
 }
 
 /// A Haar-distributed orthogonal `H × H` matrix: the `Q` factor of a matrix of `N(0, 1)` draws.
@@ -365,18 +431,31 @@ impl<const I: usize, const H: usize, const O: usize, T: Real> Params<I, H, O, T>
     /// assert!(p.w_h.iter().all(|w| w.abs() <= 0.5)); // 1/√4
     /// ```
     pub fn init<R: Rng + ?Sized>(rng: &mut R, scheme: Scheme<T>) -> Self {
-        let w_x = scheme.w_x.sample(rng, H);
-        let w_h = scheme.w_h.sample(rng);
-        let b_h = scheme.b_h.sample(rng, H);
-        let w_y = scheme.w_y.sample(rng, H);
-        let b_y = scheme.b_y.sample(rng, H);
-        Self {
-            w_x,
-            w_h,
-            b_h,
-            w_y,
-            b_y,
-        }
+        let mut params = Self::zeros();
+        params.init_in_place(rng, scheme);
+        params
+    }
+
+    /// Draws every parameter from `rng` by `scheme`, overwriting `self`: [`init`](Self::init)
+    /// without building the parameters on the stack, for a model that lives on the heap (see
+    /// [`Rnn::boxed_init`](crate::Rnn::boxed_init)). The same draws as `init`, bit for bit.
+    ///
+    /// ```
+    /// use rand_pcg::Pcg64Mcg;
+    /// use static_rnn::init::Scheme;
+    /// use static_rnn::rand_core::SeedableRng;
+    /// use static_rnn::Params;
+    ///
+    /// let mut p = Params::<2, 4, 1, f32>::zeros();
+    /// p.init_in_place(&mut Pcg64Mcg::seed_from_u64(1), Scheme::keras());
+    /// assert_eq!(p, Params::init(&mut Pcg64Mcg::seed_from_u64(1), Scheme::keras()));
+    /// ```
+    pub fn init_in_place<R: Rng + ?Sized>(&mut self, rng: &mut R, scheme: Scheme<T>) {
+        scheme.w_x.sample_into(rng, &mut self.w_x, H);
+        scheme.w_h.sample_into(rng, &mut self.w_h);
+        scheme.b_h.sample_into(rng, &mut self.b_h, H);
+        scheme.w_y.sample_into(rng, &mut self.w_y, H);
+        scheme.b_y.sample_into(rng, &mut self.b_y, H);
     }
 }
 

@@ -18,6 +18,8 @@ extern crate std;
 pub mod activation;
 pub mod backward;
 pub mod batch;
+#[cfg(feature = "alloc")]
+pub mod boxed;
 pub mod clip;
 #[cfg(feature = "alloc")]
 pub mod export;
@@ -38,6 +40,7 @@ pub mod stateful;
 pub mod targets;
 pub mod tensors;
 pub mod trace;
+pub mod train;
 pub mod truncated_bptt;
 
 pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};

@@ -23,15 +23,23 @@
 //!
 //! [`CrossEntropy`] expects `y_k ≥ 0` (a distribution, usually one-hot); [`BinaryCrossEntropy`]
 //! expects `y_k ∈ [0, 1]`; [`Mse`] takes any real target. Other targets are computed by the same
-//! formulas, without checks: the loss is then not a meaningful one, but it and its gradient stay
-//! finite. In probability space a probability below the smallest positive normal number is raised
-//! to it ([`floor_probability`]) before `ln p` or `y / p`, so the six general pairs stay finite
-//! when an output saturates (finite, not accurate: a general pair computes `1 − ŷ` by
-//! subtraction and loses the digits a saturated output has; the fused pairs do not). A term with a zero target weight
-//! (`y_k = 0` in cross-entropy) contributes exactly zero, as `0 ln 0 = 0`. `NaN` in the input
-//! propagates to the output, with one exception that follows from that convention: a probability-space
-//! cross-entropy term whose target weight is zero is zero whatever `ŷ_k` is, `NaN` included (the fused
-//! softmax path takes the log-sum-exp over all logits, so there a `NaN` logit always propagates).
+//! formulas, without checks, and the loss is then not a meaningful one.
+//!
+//! In probability space a probability below the smallest positive normal number is raised to it
+//! ([`floor_probability`]) before `ln p` or `y / p`. So for targets in the loss's domain `L_t` and
+//! `∂L_t/∂ŷ_t` stay finite when an output saturates or leaves `(0, 1)` — finite, not accurate: a
+//! general pair computes `1 − ŷ` by subtraction and loses the digits a saturated output has, which
+//! the fused pairs do not. Finite is all the floor promises: `∂L_t/∂ŷ_t` can then be as large as
+//! `1/p_min ≈ 4.5e307` (`f64`), and the parameter gradients BPTT builds from it (scaled by weights,
+//! summed over steps) can overflow to `±∞`. That happens only outside the loss's domain (an
+//! `Identity` output scored by cross-entropy going negative, say); such a gradient is refused by
+//! every optimizer ([`NonFiniteGradient`](crate::NonFiniteGradient)) rather than applied.
+//!
+//! A term with a zero target weight (`y_k = 0` in cross-entropy) contributes exactly zero, as
+//! `0 ln 0 = 0`. `NaN` in the input propagates to the output, with one exception that follows from
+//! that convention: a probability-space cross-entropy term whose target weight is zero is zero
+//! whatever `ŷ_k` is, `NaN` included (the fused softmax path takes the log-sum-exp over all logits,
+//! so there a `NaN` logit always propagates).
 
 use crate::activation::{Identity, OutputActivation, Sigmoid, Softmax};
 use crate::jacobian::VectorJacobianProduct;

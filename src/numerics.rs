@@ -88,7 +88,8 @@ pub fn log_sigmoid<T: Real>(x: T) -> T {
 /// The probability-space losses take `ln p` and divide by `p`. A probability under the floor is an
 /// underflow in a saturated output, or not a probability at all (a negative output of an
 /// `Identity` head scored by cross-entropy); raised to the floor, `ln p ≥ −87.4` (`f32`) and `y / p`
-/// stays finite for targets `y ≤ 1`.
+/// stays finite for targets `y ≤ 1` — though as large as `1/p_min`, so what is computed from it
+/// downstream can still overflow (see [`loss`](crate::loss)).
 ///
 /// ```
 /// use static_rnn::numerics::floor_probability;

@@ -15,7 +15,8 @@ use crate::scalar::Real;
 use crate::tensors::Tensors;
 use approx::{AbsDiffEq, RelativeEq, UlpsEq};
 use core::ops::{AddAssign, MulAssign};
-use nalgebra::{SMatrix, SVector};
+use nalgebra::{ArrayStorage, SMatrix, SVector};
+use num_traits::ConstZero;
 
 /// The five parameter tensors of an Elman RNN with `I` inputs, `H` hidden units and `O` outputs;
 /// also the shape of its gradient.
@@ -72,6 +73,28 @@ impl<const I: usize, const H: usize, const O: usize, T: Real> Params<I, H, O, T>
             .fold(T::zero(), |sum, &x| sum + x * x)
             .sqrt()
     }
+}
+
+impl<const I: usize, const H: usize, const O: usize, T: Real + ConstZero> Params<I, H, O, T> {
+    /// All zeros, as a constant (for `f32` and `f64`, and any scalar with a constant zero).
+    ///
+    /// Unlike [`zeros`](Self::zeros), which builds each matrix at run time, the constant is
+    /// evaluated by the compiler, so copying it needs no temporaries: what lets
+    /// [`Params::boxed_zeros`] put a large model on the heap with at most one copy of it on the
+    /// stack, even in a debug build.
+    ///
+    /// ```
+    /// use static_rnn::Params;
+    /// const GRADS: Params<3, 8, 2> = Params::ZERO;
+    /// assert_eq!(GRADS, Params::zeros());
+    /// ```
+    pub const ZERO: Self = Self {
+        w_x: SMatrix::from_array_storage(ArrayStorage([[T::ZERO; H]; I])),
+        w_h: SMatrix::from_array_storage(ArrayStorage([[T::ZERO; H]; H])),
+        b_h: SMatrix::from_array_storage(ArrayStorage([[T::ZERO; H]; 1])),
+        w_y: SMatrix::from_array_storage(ArrayStorage([[T::ZERO; O]; H])),
+        b_y: SMatrix::from_array_storage(ArrayStorage([[T::ZERO; O]; 1])),
+    };
 }
 
 impl<const I: usize, const H: usize, const O: usize, T: Real> Default for Params<I, H, O, T> {

@@ -372,3 +372,92 @@ impl<T: Real, const N: usize, P: Tensors<T, N>> Optimizer<T, N, P> for AdamW<P> 
         self.moments.steps
     }
 }
+
+#[cfg(feature = "alloc")]
+mod boxed {
+    //! `Adam::boxed` and `AdamW::boxed`: the optimizer built in a `Box` (see [`crate::boxed`]).
+
+    use super::{Adam, AdamConfig, AdamW, AdamWConfig, Moments};
+    use crate::params::Params;
+    use crate::scalar::Real;
+    use alloc::boxed::Box;
+    use num_traits::ConstZero;
+
+    impl<const I: usize, const H: usize, const O: usize, T: Real + ConstZero>
+        Moments<Params<I, H, O, T>>
+    {
+        /// Zero moments, no step taken, as a constant.
+        const ZERO: Self = Self {
+            exp_avg: Params::ZERO,
+            exp_avg_sq: Params::ZERO,
+            max_exp_avg_sq: Params::ZERO,
+            steps: 0,
+        };
+    }
+
+    /// A configuration for the constants below, replaced by the caller's before the optimizer is
+    /// returned: the boxed value must be a constant as a whole, or a release build assembles it on
+    /// the stack before copying it into the box.
+    const PLACEHOLDER: AdamConfig = AdamConfig {
+        lr: 0.0,
+        betas: (0.0, 0.0),
+        eps: 1.0,
+        weight_decay: 0.0,
+        amsgrad: false,
+    };
+
+    /// As [`PLACEHOLDER`], for AdamW.
+    const PLACEHOLDER_W: AdamWConfig = AdamWConfig {
+        lr: 0.0,
+        betas: (0.0, 0.0),
+        eps: 1.0,
+        weight_decay: 0.0,
+        amsgrad: false,
+    };
+
+    impl<const I: usize, const H: usize, const O: usize, T: Real + ConstZero> Adam<Params<I, H, O, T>> {
+        /// [`Adam::new`] in a `Box`, for a model too large to hold Adam's three parameter sets on
+        /// the stack: built from a compile-time constant, with one stack copy of it in a debug
+        /// build and none in a release build (see [`crate::boxed`]).
+        ///
+        /// # Panics
+        ///
+        /// As [`Adam::new`].
+        pub fn boxed(config: AdamConfig) -> Box<Self> {
+            config.validate();
+            let mut adam = Box::new(
+                const {
+                    Self {
+                        config: PLACEHOLDER,
+                        moments: Moments::ZERO,
+                    }
+                },
+            );
+            adam.config = config;
+            adam
+        }
+    }
+
+    impl<const I: usize, const H: usize, const O: usize, T: Real + ConstZero>
+        AdamW<Params<I, H, O, T>>
+    {
+        /// [`AdamW::new`] in a `Box` (see [`Adam::boxed`]).
+        ///
+        /// # Panics
+        ///
+        /// As [`AdamW::new`].
+        pub fn boxed(config: AdamWConfig) -> Box<Self> {
+            config.values().validate();
+            let mut adamw = Box::new(
+                const {
+                    AdamW {
+                        config: PLACEHOLDER_W,
+                        moments: Moments::ZERO,
+                    }
+                },
+            );
+            adamw.config = config;
+            adamw
+        }
+    }
+}

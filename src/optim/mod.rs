@@ -97,6 +97,10 @@ pub trait Optimizer<T: Real, const N: usize, P: Tensors<T, N>> {
     /// [`NonFiniteGradient`] if `grads` holds a `NaN` or `±∞`. Then nothing is written: `params`
     /// and the optimizer's state (moments, step counter) stay exactly as they were.
     ///
+    /// Only the gradient is checked, not the result: a finite gradient so large that the update
+    /// itself overflows (`|γ g| > T::MAX`, or `g²` in a second moment) still writes `±∞`. Clip
+    /// the gradient ([`clip_grad_norm`](crate::clip_grad_norm)) where that can happen.
+    ///
     /// # Panics
     ///
     /// If the optimizer's public `config` has been changed to a value its `new` rejects (a
