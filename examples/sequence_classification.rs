@@ -9,10 +9,13 @@
 //! Each sequence is `STEPS` samples of a sine, a square or a sawtooth wave with a random period
 //! (8 to 24 steps), phase and amplitude (0.5 to 1.5), plus Gaussian noise (`σ = 0.3`). The model
 //! `Rnn<1, 24, 3, Tanh, Softmax>` sees one sample per step and is scored, with cross-entropy,
-//! only on its output after the last one: `L = −ln ŷ_T[class]`. Each minibatch sums
-//! `Rnn::backward` over its sequences into one gradient, which is then averaged, clipped and
-//! applied by Adam. The example prints the held-out accuracy, a confusion matrix, and writes the
-//! loss curves to `target/examples/sequence_classification.svg`.
+//! only on its output after the last one: `L = −ln ŷ_T[class]`, the target `LastStep(e_class)`.
+//!
+//! Training is the library's loop, `train::Trainer::fit`: shuffled minibatches of 16, the mean
+//! gradient clipped to norm 5, Adam, the validation loss after every epoch, early stopping that
+//! puts the best epoch's parameters back, and a callback that drives the progress bar. The test
+//! sequences are used for nothing else: the example reports their accuracy and confusion matrix,
+//! and writes the loss curves to `target/examples/sequence_classification.svg`.
 
 mod common;
 
@@ -22,18 +25,16 @@ use rand_pcg::Pcg64Mcg;
 use static_rnn::init::Scheme;
 use static_rnn::rand_core::SeedableRng;
 use static_rnn::random::{standard_normal_pair, uniform01};
-use static_rnn::{
-    Adam, AdamConfig, CrossEntropy, LastStep, Params, Rnn, SVector, Softmax, Tanh, clip_grad_norm,
-};
+use static_rnn::train::{Clip, EarlyStopping, Stop, TrainConfig, Trainer};
+use static_rnn::{Adam, AdamConfig, CrossEntropy, LastStep, Rnn, SVector, Softmax, Tanh};
 use std::f64::consts::TAU;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 /// Hidden units.
 const H: usize = 24;
 /// Samples per sequence.
 const STEPS: usize = 40;
-/// Sequences per minibatch.
-const BATCH: usize = 16;
 /// The classes, in the order of the outputs.
 const CLASSES: [&str; 3] = ["sine", "square", "sawtooth"];
 /// The standard deviation of the noise on every sample.
@@ -44,8 +45,8 @@ type Model = Rnn<1, H, 3, Tanh, Softmax>;
 #[derive(Parser)]
 #[command(about = "Many-to-one classification of noisy waveforms, scored at the last step")]
 struct Args {
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 30)]
+    /// At most this many passes over the training set (early stopping may end sooner).
+    #[arg(long, default_value_t = 40)]
     epochs: usize,
     /// Seed of the data and of the initial weights.
     #[arg(long, default_value_t = 5)]
@@ -55,123 +56,124 @@ struct Args {
     quick: bool,
 }
 
-/// A sequence and its class.
-struct Example {
-    xs: [SVector<f32, 1>; STEPS],
-    class: usize,
+/// A sequence and its target, the one-hot class at the last step: what `Trainer::fit` takes.
+type Example = ([SVector<f32, 1>; STEPS], LastStep<f32, 3>);
+
+/// A random wave of a random class.
+fn random_example(rng: &mut Pcg64Mcg) -> Example {
+    let class = (uniform01(rng) * CLASSES.len() as f64) as usize;
+    let period = 8.0 + 16.0 * uniform01(rng);
+    let phase = uniform01(rng);
+    let amplitude = 0.5 + uniform01(rng);
+    let xs = core::array::from_fn(|t| {
+        let cycle = (t as f64 / period + phase).fract(); // position in the period, [0, 1)
+        let shape = match class {
+            0 => (TAU * cycle).sin(),
+            1 => {
+                if cycle < 0.5 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+            _ => 2.0 * cycle - 1.0,
+        };
+        let noise = NOISE * standard_normal_pair(rng).0;
+        SVector::from([(amplitude * shape + noise) as f32])
+    });
+    let target = SVector::from_fn(|k, _| f32::from(u8::from(k == class)));
+    (xs, LastStep(target))
 }
 
-impl Example {
-    fn random(rng: &mut Pcg64Mcg) -> Self {
-        let class = (uniform01(rng) * CLASSES.len() as f64) as usize;
-        let period = 8.0 + 16.0 * uniform01(rng);
-        let phase = uniform01(rng);
-        let amplitude = 0.5 + uniform01(rng);
-        let xs = core::array::from_fn(|t| {
-            let cycle = (t as f64 / period + phase).fract(); // position in the period, [0, 1)
-            let shape = match class {
-                0 => (TAU * cycle).sin(),
-                1 => {
-                    if cycle < 0.5 {
-                        1.0
-                    } else {
-                        -1.0
-                    }
-                }
-                _ => 2.0 * cycle - 1.0,
-            };
-            let noise = NOISE * standard_normal_pair(rng).0;
-            SVector::from([(amplitude * shape + noise) as f32])
-        });
-        Self { xs, class }
-    }
-
-    /// The target: the one-hot distribution of the class, at the last step only.
-    fn target(&self) -> LastStep<f32, 3> {
-        LastStep(SVector::from_fn(|k, _| {
-            f32::from(u8::from(k == self.class))
-        }))
-    }
+/// The class of an example: where its one-hot target is 1.
+fn class(example: &Example) -> usize {
+    example.1.0.imax()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let epochs = if args.quick { 2 } else { args.epochs };
     let mut rng = Pcg64Mcg::seed_from_u64(args.seed);
-    let train_set: Vec<Example> = (0..1600).map(|_| Example::random(&mut rng)).collect();
-    let held_out: Vec<Example> = (0..800).map(|_| Example::random(&mut rng)).collect();
+    let train_set: Vec<Example> = (0..1600).map(|_| random_example(&mut rng)).collect();
+    let validation_set: Vec<Example> = (0..400).map(|_| random_example(&mut rng)).collect();
+    let test_set: Vec<Example> = (0..800).map(|_| random_example(&mut rng)).collect();
     println!(
         "{} vs {} vs {}: {STEPS} noisy samples (σ = {NOISE}), random period, phase and amplitude; \
-         H = {H}, {} training and {} held-out sequences, {epochs} epochs, seed {}",
+         H = {H}; {} training, {} validation (early stopping) and {} test sequences; at most \
+         {epochs} epochs, seed {}",
         CLASSES[0],
         CLASSES[1],
         CLASSES[2],
         train_set.len(),
-        held_out.len(),
+        validation_set.len(),
+        test_set.len(),
         args.seed
     );
 
     let mut rnn = Model::init(&mut rng, Scheme::keras());
-    let mut adam = Adam::new(AdamConfig {
-        lr: 3e-3,
-        ..AdamConfig::default()
-    });
-    let mut grads = Params::zeros();
-    let h0 = SVector::zeros();
-    let mut curve = Vec::new();
+    let mut trainer = Trainer::new(
+        CrossEntropy,
+        Adam::new(AdamConfig {
+            lr: 3e-3,
+            ..AdamConfig::default()
+        }),
+        rng, // the shuffles, continuing the stream that drew the data and the weights
+        TrainConfig {
+            epochs,
+            batch_size: 16,
+            clip: Some(Clip::Norm(5.0)),
+            early_stopping: Some(EarlyStopping {
+                patience: 8,
+                ..EarlyStopping::default()
+            }),
+            ..TrainConfig::default()
+        },
+    );
     let bar = progress_bar(epochs as u64, "classify", "epochs");
+    let mut curve = Vec::new();
     let start = Instant::now();
-    for epoch in 1..=epochs {
-        for batch in train_set.chunks(BATCH) {
-            grads.set_zero();
-            for example in batch {
-                let trace = rnn.forward(&h0, &example.xs);
-                // Many-to-one: only the last step is scored. `backward` adds to `grads`.
-                rnn.backward(
-                    CrossEntropy,
-                    &example.xs,
-                    &trace,
-                    &example.target(),
-                    &mut grads,
-                );
-            }
-            grads *= 1.0 / batch.len() as f32; // the mean over the minibatch
-            clip_grad_norm(&mut grads, 5.0)?;
-            rnn.update(&mut adam, &grads)?;
-        }
-        let (train_loss, _) = evaluate(&rnn, &train_set);
-        let (held_out_loss, accuracy) = evaluate(&rnn, &held_out);
-        curve.push((epoch as f64, train_loss, held_out_loss));
-        bar.set_message(format!("held-out accuracy {:.1} %", 100.0 * accuracy));
+    let report = trainer.fit(&mut rnn, &train_set, &validation_set, |epoch| {
+        let validation = epoch.validation.expect("a validation set").per_sequence();
+        curve.push((epoch.epoch as f64, epoch.train.per_sequence(), validation));
+        bar.set_message(format!("validation loss {validation:.3}"));
         bar.inc(1);
-    }
+        ControlFlow::Continue(())
+    });
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
-
-    let (train_loss, train_accuracy) = evaluate(&rnn, &train_set);
-    let (held_out_loss, accuracy) = evaluate(&rnn, &held_out);
+    let best = report.best().expect("a finite validation loss");
+    let why = match report.stop {
+        Stop::Completed => "the epoch limit".to_string(),
+        Stop::EarlyStopping => "early stopping".to_string(),
+        other => format!("{other:?}"),
+    };
     println!(
-        "trained in {seconds:.1} s; cross-entropy per sequence: training {train_loss:.3}, \
-         held-out {held_out_loss:.3} (chance ln 3 = {:.3})",
+        "{} epochs in {seconds:.1} s, ended by {why}; the best, epoch {}, is the model kept: \
+         validation loss {:.3} per sequence (chance ln 3 = {:.3})",
+        report.history.len(),
+        best.epoch,
+        best.validation.expect("a validation set").per_sequence(),
         3f64.ln()
     );
-    println!(
-        "accuracy: training {:.1} %, held-out {:.1} % (chance 33.3 %)",
-        100.0 * train_accuracy,
-        100.0 * accuracy
-    );
 
-    println!("\nheld-out confusion matrix (rows: true class, columns: predicted)");
     let mut confusion = [[0usize; 3]; 3];
-    for example in &held_out {
-        confusion[example.class][predict(&rnn, example)] += 1;
+    for example in &test_set {
+        confusion[class(example)][predict(&rnn, example)] += 1;
     }
+    let right: usize = (0..3).map(|k| confusion[k][k]).sum();
+    println!(
+        "test accuracy {:.1} % ({right} of {}; chance 33.3 %), training accuracy {:.1} %",
+        100.0 * right as f64 / test_set.len() as f64,
+        test_set.len(),
+        100.0 * accuracy(&rnn, &train_set)
+    );
+    println!("\ntest confusion matrix (rows: true class, columns: predicted)");
     println!(
         "{:>10} {:>8} {:>8} {:>8}",
         "", CLASSES[0], CLASSES[1], CLASSES[2]
     );
-    for (class, row) in CLASSES.iter().zip(confusion) {
-        println!("{class:>10} {:>8} {:>8} {:>8}", row[0], row[1], row[2]);
+    for (name, row) in CLASSES.iter().zip(confusion) {
+        println!("{name:>10} {:>8} {:>8} {:>8}", row[0], row[1], row[2]);
     }
 
     let path = output_path("sequence_classification.svg");
@@ -186,8 +188,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Waveform classification, scored at the last step",
         ("epoch", "cross-entropy per sequence (nats)"),
         &[
-            series("training", |c| c.1, 0, false),
-            series("held-out", |c| c.2, 1, true),
+            series("training (running, during each epoch)", |c| c.1, 0, false),
+            series("validation (after each epoch)", |c| c.2, 1, true),
         ],
         true,
     )?;
@@ -197,21 +199,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The class with the highest probability after the last step.
 fn predict(rnn: &Model, example: &Example) -> usize {
-    let trace = rnn.forward(&SVector::zeros(), &example.xs);
+    let trace = rnn.forward(&SVector::zeros(), &example.0);
     trace.steps[STEPS - 1].y_hat.imax()
 }
 
-/// The mean cross-entropy per sequence, and the fraction classified right.
-fn evaluate(rnn: &Model, set: &[Example]) -> (f64, f64) {
-    let (mut loss, mut right) = (0.0, 0);
-    for example in set {
-        loss += f64::from(rnn.loss(
-            CrossEntropy,
-            &SVector::zeros(),
-            &example.xs,
-            &example.target(),
-        ));
-        right += usize::from(predict(rnn, example) == example.class);
-    }
-    (loss / set.len() as f64, right as f64 / set.len() as f64)
+/// The fraction of `set` classified right.
+fn accuracy(rnn: &Model, set: &[Example]) -> f64 {
+    let right = set.iter().filter(|e| predict(rnn, e) == class(e)).count();
+    right as f64 / set.len() as f64
 }
