@@ -2,8 +2,8 @@
 //! something that looks like Shakespeare, one character at a time.
 //!
 //! ```text
-//! cargo run --release --example char_rnn                     # the full run, under two minutes
-//! cargo run --release --example char_rnn -- --quick          # a few seconds
+//! cargo run --release --example char_rnn                     # the full run, about 40 s
+//! cargo run --release --example char_rnn -- --quick          # a second
 //! cargo run --release --example char_rnn -- --help           # iterations, seed, sample length, …
 //! ```
 //!

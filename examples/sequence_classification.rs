@@ -2,7 +2,7 @@
 //! the last step only (`LastStep`); accuracy is measured on held-out sequences.
 //!
 //! ```text
-//! cargo run --release --example sequence_classification            # about 5 s
+//! cargo run --release --example sequence_classification            # a few seconds
 //! cargo run --release --example sequence_classification -- --quick # a second
 //! ```
 //!

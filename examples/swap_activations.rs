@@ -3,7 +3,7 @@
 //! units: the swap is the type parameter `F` of `train::<F>`.
 //!
 //! ```text
-//! cargo run --release --example swap_activations            # about 10 s
+//! cargo run --release --example swap_activations            # about 5 s
 //! cargo run --release --example swap_activations -- --quick # a few seconds
 //! ```
 //!
