@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.seed
     );
     println!(
-        "chance: loss ln {K} = {:.3} per scored step, accuracy {:.0} %\n",
+        "chance: loss ln {K} = {:.3} per scored step, accuracy {:.0} %",
         (K as f64).ln(),
         100.0 / K as f64
     );
@@ -186,7 +186,7 @@ fn train<F: HiddenActivation<f32>>(
         let (train_loss, _) = evaluate(&rnn, train_set);
         let (validation_loss, _) = evaluate(&rnn, validation_set);
         curve.push((epoch as f64, train_loss, validation_loss));
-        bar.set_message(format!("loss {train_loss:.4} / {validation_loss:.4}"));
+        bar.set_message(format!("train {train_loss:.4}, valid {validation_loss:.4}"));
         bar.inc(1);
     }
     let time = start.elapsed();
