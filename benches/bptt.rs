@@ -15,7 +15,7 @@ mod support;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use static_rnn::{CrossEntropy, ForwardStep, HiddenActivation, Params, Real, Tanh};
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use support::dmatrix_peer::{self, DynParams};
 
 /// `"f32"` or `"f64"`.
@@ -31,7 +31,7 @@ impl Precision for f64 {
 
 /// Benchmarks of one model size, hidden activation `F` (named `label` in the ids), precision `T`.
 fn bench_size<const I: usize, const H: usize, const O: usize, F, T>(
-    c: &mut Criterion,
+    c: &mut Criterion<support::BenchClock>,
     steps: usize,
     label: &str,
     with_peer: bool,
@@ -115,11 +115,7 @@ fn ratio_pairs() -> Vec<(String, String)> {
 
 fn main() {
     let started = SystemTime::now();
-    let mut c = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(100)
-        .configure_from_args();
+    let mut c = support::criterion(100);
 
     bench_size::<4, 8, 2, Tanh, f32>(&mut c, 16, "static", true);
     bench_size::<4, 8, 2, Tanh, f64>(&mut c, 16, "static", true);

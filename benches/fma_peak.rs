@@ -14,9 +14,10 @@
 //!     cargo bench --bench fma_peak                                # this CPU's widest FMA
 //! ```
 
-use criterion::{Criterion, Throughput};
+mod support;
+
+use criterion::Throughput;
 use std::hint::black_box;
-use std::time::Duration;
 
 /// Independent accumulators: 12 vector registers' worth of the build's widest f32 vector.
 const CHAINS: usize = if cfg!(target_feature = "avx512f") {
@@ -51,10 +52,7 @@ fn chains(acc: &mut [f32; CHAINS], m: f32, a: f32) {
 }
 
 fn main() {
-    let mut c = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args();
+    let mut c = support::criterion(100);
     let flops = 2 * (CHAINS * ROUNDS) as u64;
     let mut group = c.benchmark_group("fma_peak");
     group.throughput(Throughput::Elements(flops));

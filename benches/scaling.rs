@@ -13,7 +13,7 @@ mod support;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use static_rnn::{CrossEntropy, ForwardStep, Params, Tanh};
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use support::dmatrix_peer::{self, DynParams};
 
 const I: usize = 16;
@@ -21,7 +21,7 @@ const O: usize = 8;
 const STEPS: usize = 64;
 const SIZES: [usize; 6] = [8, 16, 32, 64, 128, 256];
 
-fn bench_hidden<const H: usize>(c: &mut Criterion) {
+fn bench_hidden<const H: usize>(c: &mut Criterion<support::BenchClock>) {
     let rnn = support::model::<I, H, O, Tanh, f32>();
     let xs = support::inputs::<f32, I>(STEPS);
     let ys = support::targets::<f32, O>(STEPS);
@@ -92,11 +92,7 @@ fn print_gflops(since: SystemTime) {
 
 fn main() {
     let started = SystemTime::now();
-    let mut c = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(60)
-        .configure_from_args();
+    let mut c = support::criterion(60);
     bench_hidden::<8>(&mut c);
     bench_hidden::<16>(&mut c);
     bench_hidden::<32>(&mut c);

@@ -4,9 +4,92 @@
 
 pub mod dmatrix_peer;
 
+use criterion::Criterion;
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use static_rnn::{HiddenActivation, Real, Rnn, SMatrix, SVector, Softmax, scalar::constant};
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The clock the benches read: by default the CPU time of the benchmarking thread
+/// (`CLOCK_THREAD_CPUTIME_ID`), which does not count the time the thread waits while the
+/// (shared, 2-core) machine runs something else; `BENCH_CLOCK=wall` selects wall time.
+pub struct BenchClock {
+    thread_cpu: bool,
+    origin: Instant,
+}
+
+impl BenchClock {
+    /// The clock `BENCH_CLOCK` selects.
+    pub fn from_env() -> Self {
+        let thread_cpu = std::env::var("BENCH_CLOCK").map_or(true, |v| v != "wall");
+        Self {
+            thread_cpu,
+            origin: Instant::now(),
+        }
+    }
+
+    /// `"thread CPU time"` or `"wall time"`.
+    pub fn name(&self) -> &'static str {
+        if self.thread_cpu {
+            "thread CPU time"
+        } else {
+            "wall time"
+        }
+    }
+
+    fn now(&self) -> Duration {
+        if self.thread_cpu {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+            let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+            assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+            Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+        } else {
+            self.origin.elapsed()
+        }
+    }
+}
+
+impl Measurement for BenchClock {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        self.now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        self.now().saturating_sub(start)
+    }
+    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
+        *v1 + *v2
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        static WALL: WallTime = WallTime;
+        WALL.formatter()
+    }
+}
+
+/// Criterion with the benches' settings (1 s warm-up, 3 s of `samples` samples), reading
+/// [`BenchClock`], configured from the command line.
+pub fn criterion(samples: usize) -> Criterion<BenchClock> {
+    let clock = BenchClock::from_env();
+    println!("clock: {}", clock.name());
+    Criterion::default()
+        .with_measurement(clock)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(samples)
+        .configure_from_args()
+}
 
 /// A deterministic weight in `[−scale/2, scale/2)`: the cost does not depend on the values, but
 /// the states should neither saturate nor vanish, as in a trained network.
