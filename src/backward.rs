@@ -12,8 +12,8 @@
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::gradient_table::{
     accumulate_bias, accumulate_input_weights, accumulate_output_weights,
-    accumulate_recurrent_weights, hidden_state_gradient, pre_activation_gradient,
-    through_recurrence,
+    accumulate_recurrent_weights, hidden_state_gradient_transposed, pre_activation_gradient,
+    through_recurrence_transposed,
 };
 use crate::loss::LossFor;
 use crate::model::Rnn;
@@ -272,6 +272,10 @@ where
         );
         check_targets(targets, steps.len());
         let p = &self.params;
+        // The backward products are by W_yᵀ and W_hᵀ: formed once, they are summed column by
+        // column like the forward products, which vectorizes (a dot product per column does not).
+        let w_y_t = p.w_y.transpose();
+        let w_h_t = p.w_h.transpose();
         let mut loss = T::zero();
         // W_hᵀ δz_{t+1}: what flows back into h_t from the future (zero after the last step).
         let mut from_future = SVector::<T, H>::zeros();
@@ -286,12 +290,12 @@ where
                 delta_a
             });
             // Hidden layer: ∂L/∂h_t, δz_t, ∂L/∂W_x, ∂L/∂W_h, ∂L/∂b_h, and W_hᵀ δz_t for step t − 1.
-            let dl_dh = hidden_state_gradient(&p.w_y, delta_a.as_ref(), &from_future);
+            let dl_dh = hidden_state_gradient_transposed(&w_y_t, delta_a.as_ref(), &from_future);
             let delta_z = pre_activation_gradient(&F::jacobian(&step.z, &step.h), &dl_dh);
             accumulate_input_weights(&mut grads.w_x, &delta_z, x);
             accumulate_recurrent_weights(&mut grads.w_h, &delta_z, trace.state_before(t));
             accumulate_bias(&mut grads.b_h, &delta_z);
-            from_future = through_recurrence(&p.w_h, &delta_z);
+            from_future = through_recurrence_transposed(&w_h_t, &delta_z);
 
             if let Some(records) = intermediates.as_deref_mut() {
                 records[t] = BackwardStep {

@@ -20,6 +20,7 @@ pub mod backward;
 pub mod gradcheck;
 pub mod gradient_table;
 pub mod jacobian;
+mod kernels;
 pub mod loss;
 pub mod model;
 pub mod numerics;
