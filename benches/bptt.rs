@@ -1,7 +1,8 @@
 //! The hot paths beside their peer, in one run: a streaming step (inference) and forward +
 //! backward of one sequence (tanh / softmax / cross-entropy, a target at every step), at
 //! `(I, H, O, T)` = (4, 8, 2, 16), (16, 32, 8, 64), (64, 128, 32, 128), in f32 and f64, for this
-//! crate and for the same model on nalgebra's `DMatrix` (`support/dmatrix_peer.rs`). The
+//! crate (`static-…`; in f32 also with the `FastTanh` hidden activation, `static-fasttanh-f32`)
+//! and for the same model on nalgebra's `DMatrix` (`support/dmatrix_peer.rs`). The
 //! throughput criterion prints is in FLOP/s of the matrix products (see `support`). After the run
 //! it prints the dynamic/static ratios of the medians.
 //!
@@ -13,7 +14,7 @@
 mod support;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use static_rnn::{CrossEntropy, ForwardStep, HiddenActivation, Params, Real, Tanh};
+use static_rnn::{CrossEntropy, FastTanh, ForwardStep, HiddenActivation, Params, Real, Tanh};
 use std::hint::black_box;
 use std::time::SystemTime;
 use support::dmatrix_peer::{self, DynParams};
@@ -109,6 +110,14 @@ fn ratio_pairs() -> Vec<(String, String)> {
                 format!("forward_backward/static-{precision}/{shape}x{steps}"),
             ));
         }
+        pairs.push((
+            format!("step/dmatrix-f32/{shape}"),
+            format!("step/static-fasttanh-f32/{shape}"),
+        ));
+        pairs.push((
+            format!("forward_backward/dmatrix-f32/{shape}x{steps}"),
+            format!("forward_backward/static-fasttanh-f32/{shape}x{steps}"),
+        ));
     }
     pairs
 }
@@ -123,6 +132,10 @@ fn main() {
     bench_size::<16, 32, 8, Tanh, f64>(&mut c, 64, "static", true);
     bench_size::<64, 128, 32, Tanh, f32>(&mut c, 128, "static", true);
     bench_size::<64, 128, 32, Tanh, f64>(&mut c, 128, "static", true);
+    // The same f32 models with the vectorized tanh approximation (`FastTanh`).
+    bench_size::<4, 8, 2, FastTanh, f32>(&mut c, 16, "static-fasttanh", false);
+    bench_size::<16, 32, 8, FastTanh, f32>(&mut c, 64, "static-fasttanh", false);
+    bench_size::<64, 128, 32, FastTanh, f32>(&mut c, 128, "static-fasttanh", false);
     // MINIBATCH HOOK: when `src/batch.rs` (minibatch forward + backward, truncated BPTT) lands,
     // add its benches here under the group "minibatch_forward_backward", ids
     // "static-f32/16x32x8x64xB32" and "dmatrix-f32/…" (the peer looping over the batch), at

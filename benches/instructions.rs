@@ -13,7 +13,7 @@
 
 mod support;
 
-use static_rnn::{CrossEntropy, ForwardStep, HiddenActivation, Params, Real, Tanh};
+use static_rnn::{CrossEntropy, FastTanh, ForwardStep, HiddenActivation, Params, Real, Tanh};
 use std::hint::black_box;
 
 /// Calls per measured run.
@@ -70,12 +70,18 @@ const CASES: &[Case] = &[
     ("fb-16x32x8x64-f64", || {
         measured_forward_backward::<16, 32, 8, Tanh, f64>(64)
     }),
+    ("fb-16x32x8x64-f32-fasttanh", || {
+        measured_forward_backward::<16, 32, 8, FastTanh, f32>(64)
+    }),
     ("step-4x8x2-f32", || measured_step::<4, 8, 2, Tanh, f32>()),
     ("step-16x32x8-f32", || {
         measured_step::<16, 32, 8, Tanh, f32>()
     }),
     ("step-64x128x32-f32", || {
         measured_step::<64, 128, 32, Tanh, f32>()
+    }),
+    ("step-16x32x8-f32-fasttanh", || {
+        measured_step::<16, 32, 8, FastTanh, f32>()
     }),
     ("step-16x32x8-f64", || {
         measured_step::<16, 32, 8, Tanh, f64>()

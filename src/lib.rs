@@ -30,7 +30,9 @@ pub mod targets;
 pub mod tensors;
 pub mod trace;
 
-pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
+pub use activation::{
+    FastTanh, HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh,
+};
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
 pub use gradcheck::{GradcheckOptions, GradcheckReport, TensorCheck};
 pub use jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
