@@ -7,12 +7,12 @@
 //! |---|---|---|
 //! | `∂L_t/∂ŷ_t` | loss-specific: `−y_t ⊘ ŷ_t` (CE), `2(ŷ_t − y_t)` (MSE), `−y_t ⊘ ŷ_t + (1 − y_t) ⊘ (1 − ŷ_t)` (BCE) | [`Loss::gradient`](crate::Loss::gradient) |
 //! | `δa_t = ∂L/∂a_t` | `J_g(a_t)ᵀ ∂L_t/∂ŷ_t` (fused: `ŷ_t − y_t`, `2(ŷ_t − y_t)`); `0` at an unscored step | [`LossFor::loss_and_delta`](crate::LossFor::loss_and_delta) |
-//! | `∂L/∂W_y` | `Σ_t δa_t h_tᵀ` | [`accumulate_output_weights`] |
+//! | `∂L/∂W_y` | `Σ_t δa_t h_tᵀ` | [`accumulate_output_weights`] (BPTT: [`accumulate_outer_products`]) |
 //! | `∂L/∂b_y` | `Σ_t δa_t` | [`accumulate_bias`] |
 //! | `∂L/∂h_t` | `W_yᵀ δa_t + W_hᵀ δz_{t+1}` (recursive, through the future; `δz_{T+1} = 0`) | [`hidden_state_gradient`], [`through_recurrence`] (BPTT: their `_transposed` forms) |
 //! | `δz_t = ∂L/∂z_t` | `f′(z_t) ⊙ ∂L/∂h_t` | [`pre_activation_gradient`] |
-//! | `∂L/∂W_x` | `Σ_t δz_t x_tᵀ` | [`accumulate_input_weights`] |
-//! | `∂L/∂W_h` | `Σ_t δz_t h_{t−1}ᵀ` | [`accumulate_recurrent_weights`] |
+//! | `∂L/∂W_x` | `Σ_t δz_t x_tᵀ` | [`accumulate_input_weights`] (BPTT: [`accumulate_outer_products`]) |
+//! | `∂L/∂W_h` | `Σ_t δz_t h_{t−1}ᵀ` | [`accumulate_recurrent_weights`] (BPTT: [`accumulate_outer_products`]) |
 //! | `∂L/∂b_h` | `Σ_t δz_t` | [`accumulate_bias`] |
 //! | `∂L/∂h_0` | `W_hᵀ δz_1` | [`through_recurrence`] (BPTT: [`through_recurrence_transposed`]) |
 //!
@@ -30,9 +30,13 @@
 //! given `Wᵀ`, formed once per backward pass ([`hidden_state_gradient_transposed`],
 //! [`through_recurrence_transposed`]), a sum of the columns of `Wᵀ`, which the compiler
 //! vectorizes like the forward products. BPTT uses the second.
+//!
+//! The three weight gradients are sums of outer products over the steps. BPTT adds them a few
+//! steps at a time ([`accumulate_outer_products`]), which reads and writes each gradient matrix
+//! once per group of steps instead of once per step.
 
 use crate::jacobian::Diagonal;
-use crate::kernels::{gemv_add, ger_add};
+use crate::kernels::{gemv_add, ger_add, ger_k_add};
 use crate::scalar::Real;
 use nalgebra::{SMatrix, SVector};
 
@@ -132,6 +136,27 @@ pub fn accumulate_recurrent_weights<T: Real, const H: usize>(
     h_prev: &SVector<T, H>,
 ) {
     ger_add(dl_dw_h, delta_z, h_prev);
+}
+
+/// `∂L/∂W += Σ_k δ_k v_kᵀ`: `K` steps' outer products added to a weight gradient in one pass
+/// (`∂L/∂W_x` with `δz_t`, `x_t`; `∂L/∂W_h` with `δz_t`, `h_{t−1}`; `∂L/∂W_y` with `δa_t`, `h_t`).
+/// The same sum as `K` calls of the rank-one rows, each entry added in the order given.
+///
+/// ```
+/// use static_rnn::{gradient_table::accumulate_outer_products, SMatrix, SVector};
+/// let mut dl_dw = SMatrix::<f64, 2, 3>::zeros();
+/// let (d1, d2) = (SVector::from([1.0, 2.0]), SVector::from([0.0, -1.0]));
+/// let (v1, v2) = (SVector::from([1.0, 0.0, 3.0]), SVector::from([2.0, 1.0, 0.0]));
+/// accumulate_outer_products(&mut dl_dw, [&d1, &d2], [&v1, &v2]);
+/// assert_eq!(dl_dw, d1 * v1.transpose() + d2 * v2.transpose());
+/// ```
+#[inline]
+pub fn accumulate_outer_products<T: Real, const R: usize, const C: usize, const K: usize>(
+    dl_dw: &mut SMatrix<T, R, C>,
+    deltas: [&SVector<T, R>; K],
+    inputs: [&SVector<T, C>; K],
+) {
+    ger_k_add(dl_dw, deltas, inputs);
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | [`gemv_add`] | `y ← y + W x` | an `axpy` per column of `W` |
 //! | [`ger_add`] | `G ← G + u vᵀ` | an `axpy` per column of `G` |
+//! | [`ger_k_add`] | `G ← G + Σ_k u_k v_kᵀ` | `K` `axpy`s per block of a column of `G`, loaded and stored once |
 
 use crate::scalar::Real;
 use core::mem::size_of;
@@ -75,6 +76,52 @@ pub(crate) fn ger_add<T: Real, const R: usize, const C: usize>(
     }
 }
 
+/// `G ← G + Σ_k u_k v_kᵀ` for `G` of `R × C`: `K` rank-one updates in one pass over `G`, each
+/// block of [`BLOCK_BYTES`] of a column loaded and stored once for all `K` (a rank-one update
+/// loads and stores it `K` times).
+#[inline(always)]
+pub(crate) fn ger_k_add<T: Real, const R: usize, const C: usize, const K: usize>(
+    g: &mut SMatrix<T, R, C>,
+    us: [&SVector<T, R>; K],
+    vs: [&SVector<T, C>; K],
+) {
+    let us = us.map(|u| &u.data.0[0]);
+    let vs = vs.map(|v| &v.data.0[0]);
+    if size_of::<T>() == 4 {
+        ger_k_add_blocked::<T, R, C, K, { BLOCK_BYTES / 4 }>(&mut g.data.0, &us, &vs);
+    } else {
+        ger_k_add_blocked::<T, R, C, K, { BLOCK_BYTES / 8 }>(&mut g.data.0, &us, &vs);
+    }
+}
+
+/// [`ger_k_add`] with `B` rows per block.
+#[inline(always)]
+fn ger_k_add_blocked<T: Real, const R: usize, const C: usize, const K: usize, const B: usize>(
+    g: &mut [[T; R]; C],
+    us: &[&[T; R]; K],
+    vs: &[&[T; C]; K],
+) {
+    for (j, column) in g.iter_mut().enumerate() {
+        let v_j: [T; K] = core::array::from_fn(|k| vs[k][j]);
+        let (blocks, tail) = column.as_chunks_mut::<B>();
+        for (b, block) in blocks.iter_mut().enumerate() {
+            let mut partial = *block;
+            for (u, &v_kj) in us.iter().zip(&v_j) {
+                for (p, &u_i) in partial.iter_mut().zip(&u.as_chunks::<B>().0[b]) {
+                    *p += u_i * v_kj;
+                }
+            }
+            *block = partial;
+        }
+        let tail_start = R - tail.len();
+        for (u, &v_kj) in us.iter().zip(&v_j) {
+            for (g_ij, &u_i) in tail.iter_mut().zip(&u[tail_start..]) {
+                *g_ij += u_i * v_kj;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +151,34 @@ mod tests {
         check_gemv::<f32, 32, 32>(1e-6);
         check_gemv::<f32, 45, 7>(1e-6);
         check_gemv::<f32, 128, 128>(1e-6);
+    }
+
+    /// `G + Σ_k u_k v_kᵀ` against nalgebra's products, on, off and below the block sizes.
+    fn check_ger_k<T: Real, const R: usize, const C: usize>(tolerance: f64) {
+        let c = crate::scalar::constant::<T>;
+        let g0 = SMatrix::<T, R, C>::from_fn(|i, j| c((i + 2 * j) as f64 * 0.01));
+        let us: [SVector<T, R>; 3] =
+            core::array::from_fn(|k| SVector::from_fn(|i, _| c(((i + 3 * k) as f64).sin())));
+        let vs: [SVector<T, C>; 3] =
+            core::array::from_fn(|k| SVector::from_fn(|j, _| c(((j * 2 + k) as f64).cos())));
+        let mut g = g0;
+        ger_k_add(&mut g, [&us[0], &us[1], &us[2]], [&vs[0], &vs[1], &vs[2]]);
+        let expected =
+            g0 + us[0] * vs[0].transpose() + us[1] * vs[1].transpose() + us[2] * vs[2].transpose();
+        let error = crate::scalar::to_f64((g - expected).amax());
+        let scale = crate::scalar::to_f64(expected.amax());
+        assert!(error <= tolerance * scale, "{R}×{C}: error {error:e}");
+    }
+
+    #[test]
+    fn ger_k_add_adds_the_outer_products() {
+        check_ger_k::<f64, 1, 1>(1e-14);
+        check_ger_k::<f64, 8, 32>(1e-14);
+        check_ger_k::<f64, 37, 5>(1e-14);
+        check_ger_k::<f64, 64, 16>(1e-14);
+        check_ger_k::<f32, 32, 32>(1e-6);
+        check_ger_k::<f32, 45, 3>(1e-6);
+        check_ger_k::<f32, 128, 64>(1e-6);
     }
 
     #[test]
