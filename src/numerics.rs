@@ -127,7 +127,7 @@ pub fn floor_probability<T: Real>(p: T) -> T {
 /// ```
 #[inline]
 pub fn fast_tanh<T: Real>(x: T) -> T {
-    let limit = constant::<T>(7.905_311_107_635_498_05);
+    let limit = constant::<T>(7.905_311_107_635_498);
     // Comparisons, not `min`/`max`, so that `NaN` stays `NaN`.
     let clamped = if x > limit {
         limit
