@@ -25,6 +25,32 @@ pub fn log_sum_exp<T: Real, const N: usize>(a: &SVector<T, N>) -> T {
     m + a.map(|ak| (ak - m).exp()).sum().ln()
 }
 
+/// `log Σ_k exp(a_k)` read off `ŷ = softmax(a)` without another exponential:
+/// `lse(a) = m − ln ŷ_{k*}` where `k*` is a largest component of `a` and `m = a_{k*}`, because
+/// [`softmax`] computes `ŷ_{k*} = exp(0) / Σ_j exp(a_j − m)`.
+///
+/// The same number as [`log_sum_exp`] up to the rounding of one division (`ŷ_{k*} ≥ 1/N`, so
+/// `ln ŷ_{k*}` is well conditioned), finite for every finite `a`. `y_hat` must be
+/// [`softmax`]`(a)`.
+///
+/// ```
+/// use static_rnn::{numerics::{log_sum_exp, log_sum_exp_given_softmax, softmax}, SVector};
+/// let a = SVector::<f64, 3>::new(0.5, -2.0, 1000.0);
+/// let lse = log_sum_exp_given_softmax(&a, &softmax(&a));
+/// assert!((lse - log_sum_exp(&a)).abs() <= 1e-12 * lse.abs());
+/// ```
+#[inline]
+pub fn log_sum_exp_given_softmax<T: Real, const N: usize>(
+    a: &SVector<T, N>,
+    y_hat: &SVector<T, N>,
+) -> T {
+    if N == 0 {
+        return -T::one() / T::zero();
+    }
+    let k = a.imax();
+    a[k] - y_hat[k].ln()
+}
+
 /// `softmax(a)_k = exp(a_k − m) / Σ_j exp(a_j − m)` with `m = max_j a_j`.
 ///
 /// Finite and summing to one for every finite `a`.
@@ -213,6 +239,21 @@ mod tests {
     #[ignore = "exhaustive: ~2 min in release"]
     fn fast_tanh_is_within_its_bound_for_every_f32_exhaustive() {
         assert!(check_f32(1) >= 0.94);
+    }
+
+    #[test]
+    fn log_sum_exp_given_softmax_equals_log_sum_exp() {
+        for i in 0..2000_u32 {
+            let s = f64::from(i);
+            let scale = [0.1, 1.0, 30.0, 1000.0][i as usize % 4];
+            let a = SVector::<f64, 5>::from_fn(|k, _| scale * (s * 0.37 + k as f64 * 1.3).sin());
+            let want = log_sum_exp(&a);
+            let got = log_sum_exp_given_softmax(&a, &softmax(&a));
+            assert!(
+                (got - want).abs() <= 4.0 * f64::EPSILON * want.abs().max(1.0),
+                "{a:?}"
+            );
+        }
     }
 
     #[test]
