@@ -135,10 +135,11 @@ def jax_benchmarks(sizes, precisions):
             xs, ys, _ = data(I, O, T)
             xs, ys = jnp.asarray(xs, dtype), jnp.asarray(ys, dtype)
             h0 = jnp.zeros(H, dtype)
+            x0 = xs[0]
             results[("forward_backward", I, H, O, T, precision)] = measure(
                 lambda: jax.block_until_ready(forward_backward(params, h0, xs, ys)))
             results[("step", I, H, O, T, precision)] = measure(
-                lambda: jax.block_until_ready(step(params, h0, xs[0])))
+                lambda: jax.block_until_ready(step(params, h0, x0)))
     return results, f"jax {jax.__version__}"
 
 
@@ -212,10 +213,10 @@ def criterion_median(ident, since):
 
 def rust_ids(kind, I, H, O, T, precision):
     shape = f"{I}x{H}x{O}" + (f"x{T}" if kind == "forward_backward" else "")
-    ids = {"static-rnn": f"{kind}/static-{precision}/{shape}",
-           "DMatrix": f"{kind}/dmatrix-{precision}/{shape}"}
+    ids = {"static-rnn": f"{kind}/static-{precision}/{shape}"}
     if precision == "f32":
         ids["static-rnn FastTanh"] = f"{kind}/static-fasttanh-f32/{shape}"
+    ids["DMatrix"] = f"{kind}/dmatrix-{precision}/{shape}"
     return ids
 
 
