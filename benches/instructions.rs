@@ -55,6 +55,41 @@ where
     }
 }
 
+/// `CALLS` forward + backward passes of the DMatrix peer.
+#[inline(never)]
+fn measured_peer_forward_backward<const I: usize, const H: usize, const O: usize>(steps: usize) {
+    let rnn = support::model::<I, H, O, Tanh, f32>();
+    let peer = support::dmatrix_peer::from_static(&rnn);
+    let xs: Vec<_> = support::inputs::<f32, I>(steps)
+        .iter()
+        .map(support::dmatrix_peer::dvector)
+        .collect();
+    let ys: Vec<_> = support::targets::<f32, O>(steps)
+        .iter()
+        .map(support::dmatrix_peer::dvector)
+        .collect();
+    let h0 = nalgebra::DVector::zeros(H);
+    let mut grads = support::dmatrix_peer::DynParams::zeros(I, H, O);
+    for _ in 0..CALLS {
+        let trace = peer.forward(black_box(&h0), black_box(&xs));
+        black_box(peer.backward(&xs, &trace, &ys, &mut grads));
+    }
+}
+
+/// `CALLS` streaming steps of the DMatrix peer.
+#[inline(never)]
+fn measured_peer_step<const I: usize, const H: usize, const O: usize>() {
+    let rnn = support::model::<I, H, O, Tanh, f32>();
+    let peer = support::dmatrix_peer::from_static(&rnn);
+    let x = support::dmatrix_peer::dvector(&support::inputs::<f32, I>(1)[0]);
+    let mut h = nalgebra::DVector::zeros(H);
+    for _ in 0..CALLS {
+        let (next, y_hat) = peer.step(black_box(&h), black_box(&x));
+        black_box(y_hat);
+        h = next;
+    }
+}
+
 type Case = (&'static str, fn());
 
 const CASES: &[Case] = &[
@@ -73,6 +108,9 @@ const CASES: &[Case] = &[
     ("fb-16x32x8x64-f32-fasttanh", || {
         measured_forward_backward::<16, 32, 8, FastTanh, f32>(64)
     }),
+    ("fb-16x32x8x64-f32-dmatrix", || {
+        measured_peer_forward_backward::<16, 32, 8>(64)
+    }),
     ("step-4x8x2-f32", || measured_step::<4, 8, 2, Tanh, f32>()),
     ("step-16x32x8-f32", || {
         measured_step::<16, 32, 8, Tanh, f32>()
@@ -82,6 +120,9 @@ const CASES: &[Case] = &[
     }),
     ("step-16x32x8-f32-fasttanh", || {
         measured_step::<16, 32, 8, FastTanh, f32>()
+    }),
+    ("step-16x32x8-f32-dmatrix", || {
+        measured_peer_step::<16, 32, 8>()
     }),
     ("step-16x32x8-f64", || {
         measured_step::<16, 32, 8, Tanh, f64>()

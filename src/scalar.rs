@@ -2,7 +2,7 @@
 //!
 //! Everything is generic over a [`Real`] scalar: `f32` for microcontrollers with a single-precision
 //! FPU, `f64` for training on a desktop and for checking gradients. `Real` is nalgebra's
-//! [`RealField`](nalgebra::RealField) (which brings `exp`, `ln`, `tanh`, comparisons and the
+//! [`RealField`] (which brings `exp`, `ln`, `tanh`, comparisons and the
 //! `approx` traits) plus `Copy`, so matrices of it live on the stack and move by `memcpy`.
 
 use nalgebra::RealField;
