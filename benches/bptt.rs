@@ -1,48 +1,147 @@
-//! Criterion benchmarks of the hot paths: a streaming step, and forward + backward of a sequence.
+//! The hot paths beside their peer, in one run: a streaming step (inference) and forward +
+//! backward of one sequence (tanh / softmax / cross-entropy, a target at every step), at
+//! `(I, H, O, T)` = (4, 8, 2, 16), (16, 32, 8, 64), (64, 128, 32, 128), in f32 and f64, for this
+//! crate (`static-…`; in f32 also with the `FastTanh` hidden activation, `static-fasttanh-f32`)
+//! and for the same model on nalgebra's `DMatrix` (`support/dmatrix_peer.rs`). The
+//! throughput criterion prints is in FLOP/s of the matrix products (see `support`). After the run
+//! it prints the dynamic/static ratios of the medians.
+//!
+//! ```text
+//! cargo bench --bench bptt                     # everything (≈ 3 min)
+//! cargo bench --bench bptt -- 16x32x8          # one size
+//! ```
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use static_rnn::{CrossEntropy, Params, Rnn, SMatrix, SVector};
+mod support;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use static_rnn::{CrossEntropy, FastTanh, ForwardStep, HiddenActivation, Params, Real, Tanh};
 use std::hint::black_box;
+use std::time::SystemTime;
+use support::dmatrix_peer::{self, DynParams};
 
-fn model<const I: usize, const H: usize, const O: usize>() -> Rnn<I, H, O> {
-    // Small deterministic weights: the cost does not depend on their values.
-    let w = |i: usize, j: usize, scale: f32| {
-        scale * ((i * 31 + j * 17) % 13) as f32 / 13.0 - scale / 2.0
-    };
-    Rnn::new(
-        SMatrix::from_fn(|i, j| w(i, j, 0.5)),
-        SMatrix::from_fn(|i, j| w(i, j, 0.5 / (H as f32).sqrt())),
-        SVector::zeros(),
-        SMatrix::from_fn(|i, j| w(i, j, 0.5)),
-        SVector::zeros(),
-    )
+/// `"f32"` or `"f64"`.
+trait Precision: Real {
+    const NAME: &'static str;
+}
+impl Precision for f32 {
+    const NAME: &'static str = "f32";
+}
+impl Precision for f64 {
+    const NAME: &'static str = "f64";
 }
 
-fn bench_size<const I: usize, const H: usize, const O: usize, const S: usize>(c: &mut Criterion) {
-    let rnn = model::<I, H, O>();
-    let xs: [SVector<f32, I>; S] =
-        core::array::from_fn(|t| SVector::from_fn(|i, _| ((t + i) % 3) as f32 - 1.0));
-    let ys: [SVector<f32, O>; S] =
-        core::array::from_fn(|t| SVector::from_fn(|k, _| f32::from(k == t % O)));
-    let h0 = SVector::zeros();
-    let name = format!("I={I} H={H} O={O} T={S} f32");
+/// Benchmarks of one model size, hidden activation `F` (named `label` in the ids), precision `T`.
+fn bench_size<const I: usize, const H: usize, const O: usize, F, T>(
+    c: &mut Criterion<support::BenchClock>,
+    steps: usize,
+    label: &str,
+    with_peer: bool,
+) where
+    F: HiddenActivation<T>,
+    T: Precision,
+{
+    let rnn = support::model::<I, H, O, F, T>();
+    let xs = support::inputs::<T, I>(steps);
+    let ys = support::targets::<T, O>(steps);
+    let h0 = nalgebra::SVector::<T, H>::zeros();
+    let peer = dmatrix_peer::from_static(&rnn);
+    let dyn_xs: Vec<_> = xs.iter().map(dmatrix_peer::dvector).collect();
+    let dyn_ys: Vec<_> = ys.iter().map(dmatrix_peer::dvector).collect();
+    let dyn_h0 = dmatrix_peer::dvector(&h0);
+    let shape = format!("{I}x{H}x{O}");
+    let precision = T::NAME;
 
-    c.bench_function(&format!("streaming step, {name}"), |b| {
-        b.iter(|| black_box(rnn.step(black_box(&h0), black_box(&xs[0]))))
-    });
-    c.bench_function(&format!("forward + backward, {name}"), |b| {
-        let mut grads = Params::zeros();
-        b.iter(|| {
-            let trace = rnn.forward(black_box(&h0), black_box(&xs));
-            black_box(rnn.backward(CrossEntropy, &xs, &trace, &ys, &mut grads))
-        })
-    });
+    let mut group = c.benchmark_group("step");
+    group.throughput(Throughput::Elements(support::step_flops(I, H, O)));
+    group.bench_function(
+        BenchmarkId::new(format!("{label}-{precision}"), &shape),
+        |b| b.iter(|| rnn.step(black_box(&h0), black_box(&xs[0]))),
+    );
+    if with_peer {
+        group.bench_function(
+            BenchmarkId::new(format!("dmatrix-{precision}"), &shape),
+            |b| b.iter(|| peer.step(black_box(&dyn_h0), black_box(&dyn_xs[0]))),
+        );
+    }
+    group.finish();
+
+    let shape = format!("{shape}x{steps}");
+    let mut group = c.benchmark_group("forward_backward");
+    group.throughput(Throughput::Elements(support::forward_backward_flops(
+        I, H, O, steps,
+    )));
+    group.bench_function(
+        BenchmarkId::new(format!("{label}-{precision}"), &shape),
+        |b| {
+            let mut buffer = vec![ForwardStep::zeros(); steps];
+            let mut grads = Params::zeros();
+            b.iter(|| {
+                let trace = rnn.forward_into(black_box(&h0), black_box(&xs), &mut buffer);
+                rnn.backward(CrossEntropy, &xs, &trace, ys.as_slice(), &mut grads)
+            })
+        },
+    );
+    if with_peer {
+        group.bench_function(
+            BenchmarkId::new(format!("dmatrix-{precision}"), &shape),
+            |b| {
+                let mut grads = DynParams::zeros(I, H, O);
+                b.iter(|| {
+                    let trace = peer.forward(black_box(&dyn_h0), black_box(&dyn_xs));
+                    peer.backward(&dyn_xs, &trace, &dyn_ys, &mut grads)
+                })
+            },
+        );
+    }
+    group.finish();
 }
 
-fn benches(c: &mut Criterion) {
-    bench_size::<4, 8, 2, 16>(c);
-    bench_size::<16, 32, 8, 64>(c);
+/// The ids of the (peer, crate) pairs whose ratios are printed.
+fn ratio_pairs() -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (shape, steps) in [("4x8x2", 16), ("16x32x8", 64), ("64x128x32", 128)] {
+        for precision in ["f32", "f64"] {
+            pairs.push((
+                format!("step/dmatrix-{precision}/{shape}"),
+                format!("step/static-{precision}/{shape}"),
+            ));
+            pairs.push((
+                format!("forward_backward/dmatrix-{precision}/{shape}x{steps}"),
+                format!("forward_backward/static-{precision}/{shape}x{steps}"),
+            ));
+        }
+        pairs.push((
+            format!("step/dmatrix-f32/{shape}"),
+            format!("step/static-fasttanh-f32/{shape}"),
+        ));
+        pairs.push((
+            format!("forward_backward/dmatrix-f32/{shape}x{steps}"),
+            format!("forward_backward/static-fasttanh-f32/{shape}x{steps}"),
+        ));
+    }
+    pairs
 }
 
-criterion_group!(bptt, benches);
-criterion_main!(bptt);
+fn main() {
+    let started = SystemTime::now();
+    let mut c = support::criterion(100);
+
+    bench_size::<4, 8, 2, Tanh, f32>(&mut c, 16, "static", true);
+    bench_size::<4, 8, 2, Tanh, f64>(&mut c, 16, "static", true);
+    bench_size::<16, 32, 8, Tanh, f32>(&mut c, 64, "static", true);
+    bench_size::<16, 32, 8, Tanh, f64>(&mut c, 64, "static", true);
+    bench_size::<64, 128, 32, Tanh, f32>(&mut c, 128, "static", true);
+    bench_size::<64, 128, 32, Tanh, f64>(&mut c, 128, "static", true);
+    // The same f32 models with the vectorized tanh approximation (`FastTanh`).
+    bench_size::<4, 8, 2, FastTanh, f32>(&mut c, 16, "static-fasttanh", false);
+    bench_size::<16, 32, 8, FastTanh, f32>(&mut c, 64, "static-fasttanh", false);
+    bench_size::<64, 128, 32, FastTanh, f32>(&mut c, 128, "static-fasttanh", false);
+    // MINIBATCH HOOK: when `src/batch.rs` (minibatch forward + backward, truncated BPTT) lands,
+    // add its benches here under the group "minibatch_forward_backward", ids
+    // "static-f32/16x32x8x64xB32" and "dmatrix-f32/…" (the peer looping over the batch), at
+    // batch sizes 1 and 32, with Throughput = B × forward_backward_flops; add the pairs to
+    // `ratio_pairs`, and to `tools/bench/peers.py` (its MINIBATCH HOOK).
+
+    c.final_summary();
+    support::print_ratios("dmatrix / static-rnn", &ratio_pairs(), started);
+}

@@ -7,6 +7,7 @@
 //! | type | hidden `f` | output `g` | derivative (Jacobian) |
 //! |---|---|---|---|
 //! | [`Tanh`] | `tanh z` | — | `f′(z) = 1 − h²`, from `h = tanh z` |
+//! | [`FastTanh`] | `tanh z`, approximated (relative error ≤ 4.7e−7 in `f32`) | — | `f′(z) = 1 − h²` |
 //! | [`Relu`] | `max(z, 0)` | — | `f′(z) = 1` if `z > 0`, else `0` (so `ReLU′(0) = 0`) |
 //! | [`Sigmoid`] | `σ(z)` | `σ(a)` | `σ′ = h (1 − h)`, from `h = σ(z)`: [`Diagonal`] |
 //! | [`Identity`] | `z` | `a` | `1`: [`Diagonal`] of ones |
@@ -112,6 +113,43 @@ impl<T: Real> HiddenActivation<T> for Tanh {
     #[inline]
     fn activate(z: T) -> T {
         z.tanh()
+    }
+
+    #[inline]
+    fn derivative(_z: T, h: T) -> T {
+        T::one() - h * h
+    }
+}
+
+/// `tanh` by a vectorizable rational approximation ([`numerics::fast_tanh`]: relative error
+/// ≤ 4.7e−7, at most 8 ulp, in `f32`), with `f′(z) = 1 − h²`: the exact [`Tanh`]'s derivative at
+/// the computed `h`.
+///
+/// [`Tanh`] calls the math library once per hidden unit and step; `FastTanh` computes all of
+/// them with vector instructions (see `BENCHMARKS.md` for what that gains). It is for `f32`: the approximation carries an `f32`-sized
+/// error into `f64` too (≤ 2.7e−7 absolute), so check gradients and compare with references
+/// using [`Tanh`].
+///
+/// BPTT uses `1 − h²`, the derivative of the function being approximated; the derivative of the
+/// approximation itself differs from it by at most 1e−6 away from the two switching points
+/// (`|z| = 0.0004` and the clamp at `|z| ≈ 7.9`, beyond which it is 0), so gradients computed
+/// with `FastTanh` are those of the model within that much.
+///
+/// ```
+/// use static_rnn::{FastTanh, HiddenActivation, Rnn, SVector, Tanh};
+/// let z = SVector::<f32, 4>::new(-3.0, -0.1, 0.2, 5.0);
+/// let fast = FastTanh::forward(&z);
+/// let exact = Tanh::forward(&z);
+/// assert!((fast - exact).amax() <= 4.7e-7);
+/// let _model = Rnn::<16, 32, 8, FastTanh>::zeros();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FastTanh;
+
+impl<T: Real> HiddenActivation<T> for FastTanh {
+    #[inline]
+    fn activate(z: T) -> T {
+        numerics::fast_tanh(z)
     }
 
     #[inline]

@@ -11,9 +11,9 @@
 
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::gradient_table::{
-    accumulate_bias, accumulate_input_weights, accumulate_output_weights,
-    accumulate_recurrent_weights, hidden_state_gradient, pre_activation_gradient,
-    through_recurrence,
+    accumulate_bias, accumulate_input_weights, accumulate_outer_products,
+    accumulate_output_weights, accumulate_recurrent_weights, hidden_state_gradient_transposed,
+    pre_activation_gradient, through_recurrence_transposed,
 };
 use crate::loss::LossFor;
 use crate::model::Rnn;
@@ -272,26 +272,30 @@ where
         );
         check_targets(targets, steps.len());
         let p = &self.params;
+        // The backward products are by W_yᵀ and W_hᵀ: formed once, they are summed column by
+        // column like the forward products, which vectorizes (a dot product per column does not).
+        let w_y_t = p.w_y.transpose();
+        let w_h_t = p.w_h.transpose();
         let mut loss = T::zero();
+        let mut pending = PendingOuterProducts::new();
         // W_hᵀ δz_{t+1}: what flows back into h_t from the future (zero after the last step).
         let mut from_future = SVector::<T, H>::zeros();
-        for (t, (step, x)) in steps.iter().zip(xs).enumerate().rev() {
-            // Output layer, at a scored step: L_t, δa_t, ∂L/∂W_y, ∂L/∂b_y.
+        for (t, step) in steps.iter().enumerate().rev() {
+            // Output layer, at a scored step: L_t, δa_t, ∂L/∂b_y (∂L/∂W_y with the group).
             let target = targets.at(t, steps.len());
             let delta_a = target.map(|y| {
                 let (l_t, delta_a) = L::loss_and_delta(&step.a, &step.y_hat, y);
                 loss += l_t;
-                accumulate_output_weights(&mut grads.w_y, &delta_a, &step.h);
                 accumulate_bias(&mut grads.b_y, &delta_a);
                 delta_a
             });
-            // Hidden layer: ∂L/∂h_t, δz_t, ∂L/∂W_x, ∂L/∂W_h, ∂L/∂b_h, and W_hᵀ δz_t for step t − 1.
-            let dl_dh = hidden_state_gradient(&p.w_y, delta_a.as_ref(), &from_future);
+            // Hidden layer: ∂L/∂h_t, δz_t, ∂L/∂b_h, and W_hᵀ δz_t for step t − 1 (∂L/∂W_x and
+            // ∂L/∂W_h with the group).
+            let dl_dh = hidden_state_gradient_transposed(&w_y_t, delta_a.as_ref(), &from_future);
             let delta_z = pre_activation_gradient(&F::jacobian(&step.z, &step.h), &dl_dh);
-            accumulate_input_weights(&mut grads.w_x, &delta_z, x);
-            accumulate_recurrent_weights(&mut grads.w_h, &delta_z, trace.state_before(t));
             accumulate_bias(&mut grads.b_h, &delta_z);
-            from_future = through_recurrence(&p.w_h, &delta_z);
+            from_future = through_recurrence_transposed(&w_h_t, &delta_z);
+            pending.push(t, &delta_z, delta_a.as_ref(), xs, trace, grads);
 
             if let Some(records) = intermediates.as_deref_mut() {
                 records[t] = BackwardStep {
@@ -302,10 +306,93 @@ where
                 };
             }
         }
+        pending.finish(xs, trace, grads);
         BackwardSummary {
             loss,
             dl_dh0: from_future,
         }
+    }
+}
+
+/// Steps whose outer products BPTT adds to the weight gradients in one pass.
+const GROUP: usize = 4;
+
+/// The rows `∂L/∂W_x += δz_t x_tᵀ`, `∂L/∂W_h += δz_t h_{t−1}ᵀ` and `∂L/∂W_y += δa_t h_tᵀ` of
+/// up to [`GROUP`] steps, waiting to be added to the gradients together
+/// ([`accumulate_outer_products`]): each gradient matrix is then read and written once per
+/// group instead of once per step.
+struct PendingOuterProducts<const H: usize, const O: usize, T> {
+    steps: [usize; GROUP],
+    delta_z: [SVector<T, H>; GROUP],
+    /// `δa_t`, zero at a step without a target.
+    delta_a: [SVector<T, O>; GROUP],
+    scored: [bool; GROUP],
+    len: usize,
+}
+
+impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
+    fn new() -> Self {
+        Self {
+            steps: [0; GROUP],
+            delta_z: [SVector::zeros(); GROUP],
+            delta_a: [SVector::zeros(); GROUP],
+            scored: [false; GROUP],
+            len: 0,
+        }
+    }
+
+    /// Adds step `t`'s `δz_t` and `δa_t` to the group, and the group to `grads` once it is full.
+    fn push<const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
+        &mut self,
+        t: usize,
+        delta_z: &SVector<T, H>,
+        delta_a: Option<&SVector<T, O>>,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        grads: &mut Params<I, H, O, T>,
+    ) {
+        let k = self.len;
+        self.steps[k] = t;
+        self.delta_z[k] = *delta_z;
+        self.delta_a[k] = delta_a.copied().unwrap_or_else(SVector::zeros);
+        self.scored[k] = delta_a.is_some();
+        self.len += 1;
+        if self.len == GROUP {
+            let steps = trace.steps();
+            let delta_z = self.delta_z.each_ref();
+            accumulate_outer_products(&mut grads.w_x, delta_z, self.steps.map(|t| &xs[t]));
+            accumulate_outer_products(
+                &mut grads.w_h,
+                delta_z,
+                self.steps.map(|t| trace.state_before(t)),
+            );
+            if self.scored.contains(&true) {
+                accumulate_outer_products(
+                    &mut grads.w_y,
+                    self.delta_a.each_ref(),
+                    self.steps.map(|t| &steps[t].h),
+                );
+            }
+            self.len = 0;
+        }
+    }
+
+    /// Adds the steps left in an incomplete group, one at a time.
+    fn finish<const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
+        &mut self,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        grads: &mut Params<I, H, O, T>,
+    ) {
+        for k in 0..self.len {
+            let t = self.steps[k];
+            accumulate_input_weights(&mut grads.w_x, &self.delta_z[k], &xs[t]);
+            accumulate_recurrent_weights(&mut grads.w_h, &self.delta_z[k], trace.state_before(t));
+            if self.scored[k] {
+                accumulate_output_weights(&mut grads.w_y, &self.delta_a[k], &trace.steps()[t].h);
+            }
+        }
+        self.len = 0;
     }
 }
 

@@ -28,6 +28,7 @@ pub mod gradcheck;
 pub mod gradient_table;
 pub mod init;
 pub mod jacobian;
+mod kernels;
 pub mod loss;
 pub mod model;
 pub mod non_finite;
@@ -43,7 +44,9 @@ pub mod trace;
 pub mod train;
 pub mod truncated_bptt;
 
-pub use activation::{HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh};
+pub use activation::{
+    FastTanh, HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh,
+};
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
 pub use batch::{BatchDiagonal, BatchLastStep, BatchStep, BatchSummary, BatchTargets, BatchTrace};
 pub use clip::{clip_grad_norm, clip_grad_value};

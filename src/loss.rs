@@ -43,7 +43,9 @@
 
 use crate::activation::{Identity, OutputActivation, Sigmoid, Softmax};
 use crate::jacobian::VectorJacobianProduct;
-use crate::numerics::{floor_probability, log_sigmoid, log_sum_exp, sigmoid, softplus};
+use crate::numerics::{
+    floor_probability, log_sigmoid, log_sum_exp_given_softmax, sigmoid, softplus,
+};
 use crate::scalar::{Real, constant};
 use core::fmt::Debug;
 use core::marker::PhantomData;
@@ -273,7 +275,8 @@ impl<T: Real> LossFor<Softmax, T> for CrossEntropy {
         y: &SVector<T, N>,
     ) -> (T, SVector<T, N>) {
         let mass = y.sum();
-        let lse = log_sum_exp(a);
+        // lse(a), from the softmax the forward pass computed: no second round of exponentials.
+        let lse = log_sum_exp_given_softmax(a, y_hat);
         // −Σ y_k ln ŷ_k with ln ŷ_k = a_k − lse(a); zero-weight terms contribute exactly zero.
         let loss = y.zip_fold(a, T::zero(), |sum, yk, ak| {
             if yk == T::zero() {

@@ -6,6 +6,7 @@
 //! ```
 
 use crate::activation::{HiddenActivation, OutputActivation, Softmax, Tanh};
+use crate::kernels::gemv_add;
 use crate::params::Params;
 use crate::scalar::Real;
 use approx::{AbsDiffEq, RelativeEq, UlpsEq};
@@ -142,8 +143,8 @@ where
     pub fn pre_activation(&self, h_prev: &SVector<T, H>, x: &SVector<T, I>) -> SVector<T, H> {
         let p = &self.params;
         let mut z = p.b_h;
-        z.gemv(T::one(), &p.w_h, h_prev, T::one());
-        z.gemv(T::one(), &p.w_x, x, T::one());
+        gemv_add(&mut z, &p.w_h, h_prev);
+        gemv_add(&mut z, &p.w_x, x);
         z
     }
 
@@ -152,7 +153,7 @@ where
     pub fn logits(&self, h: &SVector<T, H>) -> SVector<T, O> {
         let p = &self.params;
         let mut a = p.b_y;
-        a.gemv(T::one(), &p.w_y, h, T::one());
+        gemv_add(&mut a, &p.w_y, h);
         a
     }
 

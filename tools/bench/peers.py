@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""This crate beside its peers, in one invocation, on one core.
+
+Runs `cargo bench --bench bptt` (this crate and the nalgebra DMatrix peer), then times the same
+work in JAX (jit) and PyTorch (nn.RNN + nn.Linear + autograd), and prints every median with its
+spread and the ratios peer / static-rnn.
+
+The work, for (I, H, O, T) in SIZES, f32 and f64, tanh / softmax / cross-entropy summed over a
+target at every step, from the same weights and data as benches/support/mod.rs:
+
+- forward + backward of one sequence: the loss, every parameter gradient and dL/dh0;
+- a streaming step: (h, x) -> (h', softmax(W_y h' + b_y)), nothing recorded.
+
+Time is CPU time, as in the Rust benches (benches/support: thread CPU time): here the process's
+(`time.process_time_ns`), with the process and every thread it starts pinned to one core
+(`taskset -c CORE`, XLA's and PyTorch's thread pools reduced to one thread), so that time the
+process spends waiting for a busy machine is not counted. Wall time is printed beside it.
+
+    python3 -m venv /tmp/perfvenv   # Python >= 3.12 (jax 0.12 does not install on 3.11)
+    /tmp/perfvenv/bin/pip install -r tools/bench/requirements.txt
+    /tmp/perfvenv/bin/python tools/bench/peers.py            # everything (~10 min)
+    /tmp/perfvenv/bin/python tools/bench/peers.py --sizes 16x32x8x64 --precisions f32
+    /tmp/perfvenv/bin/python tools/bench/peers.py --no-cargo # reuse target/criterion results
+
+A peer that is not installed (`import torch` fails) is reported as not measured.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = [(4, 8, 2, 16), (16, 32, 8, 64), (64, 128, 32, 128)]
+# MINIBATCH HOOK: when src/batch.rs lands, add the batch-32 forward + backward here
+# (JAX: vmap over the batch inside value_and_grad; PyTorch: nn.RNN on a (T, B, I) tensor) and
+# read the crate's "minibatch_forward_backward/static-f32/16x32x8x64xB32" results (see the
+# MINIBATCH HOOK in benches/bptt.rs).
+
+
+# --- the model and data of benches/support/mod.rs -------------------------------------------
+
+def weight(i, j, scale):
+    return scale * ((i * 31 + j * 17) % 13) / 13.0 - scale / 2.0
+
+
+def parameters(I, H, O):
+    """W_x, W_h, b_h, W_y, b_y as nested lists, as support::model builds them."""
+    w_x = [[weight(i, j, 1.0 / I ** 0.5) for j in range(I)] for i in range(H)]
+    w_h = [[weight(i + 7, j, 2.0 / H ** 0.5) for j in range(H)] for i in range(H)]
+    b_h = [weight(i, 3, 0.2) for i in range(H)]
+    w_y = [[weight(i + 5, j, 2.0 / H ** 0.5) for j in range(H)] for i in range(O)]
+    b_y = [weight(i, 1, 0.2) for i in range(O)]
+    return w_x, w_h, b_h, w_y, b_y
+
+
+def data(I, O, T):
+    xs = [[((t + i) % 3) - 1.0 for i in range(I)] for t in range(T)]
+    classes = [(3 * t) % O for t in range(T)]
+    ys = [[1.0 if k == c else 0.0 for k in range(O)] for c in classes]
+    return xs, ys, classes
+
+
+# --- timing ---------------------------------------------------------------------------------
+
+def measure(fn, repeats=31, min_seconds=0.05):
+    """Median and interquartile range (ns per call) of CPU and wall time over `repeats` runs of
+    n calls each, n chosen so that a run lasts at least `min_seconds`."""
+    for _ in range(20):
+        fn()
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if time.perf_counter() - start >= min_seconds:
+            break
+        n *= 2
+    cpu, wall = [], []
+    for _ in range(repeats):
+        c0, w0 = time.process_time_ns(), time.perf_counter_ns()
+        for _ in range(n):
+            fn()
+        cpu.append((time.process_time_ns() - c0) / n)
+        wall.append((time.perf_counter_ns() - w0) / n)
+
+    def summary(samples):
+        q = statistics.quantiles(samples, n=4)
+        return {"median": statistics.median(samples), "q1": q[0], "q3": q[2]}
+
+    return {"cpu": summary(cpu), "wall": summary(wall), "calls": n}
+
+
+# --- JAX --------------------------------------------------------------------------------------
+
+def jax_benchmarks(sizes, precisions):
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "")
+        + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    )
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError as error:
+        return {}, f"not measured: {error}"
+    jax.config.update("jax_enable_x64", True)
+
+    def loss(params, h0, xs, ys):
+        w_x, w_h, b_h, w_y, b_y = params
+
+        def cell(h, x):
+            h = jnp.tanh(w_h @ h + w_x @ x + b_h)
+            return h, w_y @ h + b_y
+
+        _, logits = jax.lax.scan(cell, h0, xs)
+        return -jnp.sum(ys * jax.nn.log_softmax(logits))
+
+    forward_backward = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
+
+    @jax.jit
+    def step(params, h, x):
+        w_x, w_h, b_h, w_y, b_y = params
+        h = jnp.tanh(w_h @ h + w_x @ x + b_h)
+        return h, jax.nn.softmax(w_y @ h + b_y)
+
+    results = {}
+    for (I, H, O, T) in sizes:
+        for precision in precisions:
+            dtype = {"f32": jnp.float32, "f64": jnp.float64}[precision]
+            params = tuple(jnp.asarray(p, dtype) for p in parameters(I, H, O))
+            xs, ys, _ = data(I, O, T)
+            xs, ys = jnp.asarray(xs, dtype), jnp.asarray(ys, dtype)
+            h0 = jnp.zeros(H, dtype)
+            x0 = xs[0]
+            results[("forward_backward", I, H, O, T, precision)] = measure(
+                lambda: jax.block_until_ready(forward_backward(params, h0, xs, ys)))
+            results[("step", I, H, O, T, precision)] = measure(
+                lambda: jax.block_until_ready(step(params, h0, x0)))
+    return results, f"jax {jax.__version__}"
+
+
+# --- PyTorch ------------------------------------------------------------------------------------
+
+def torch_benchmarks(sizes, precisions):
+    try:
+        import torch
+    except ImportError as error:
+        return {}, f"not measured: {error}"
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    results = {}
+    for (I, H, O, T) in sizes:
+        for precision in precisions:
+            dtype = {"f32": torch.float32, "f64": torch.float64}[precision]
+            w_x, w_h, b_h, w_y, b_y = parameters(I, H, O)
+            rnn = torch.nn.RNN(I, H, nonlinearity="tanh").to(dtype)
+            linear = torch.nn.Linear(H, O).to(dtype)
+            with torch.no_grad():
+                rnn.weight_ih_l0.copy_(torch.tensor(w_x, dtype=dtype))
+                rnn.weight_hh_l0.copy_(torch.tensor(w_h, dtype=dtype))
+                rnn.bias_ih_l0.copy_(torch.tensor(b_h, dtype=dtype))
+                rnn.bias_hh_l0.zero_()
+                linear.weight.copy_(torch.tensor(w_y, dtype=dtype))
+                linear.bias.copy_(torch.tensor(b_y, dtype=dtype))
+            xs, _, classes = data(I, O, T)
+            xs = torch.tensor(xs, dtype=dtype).reshape(T, 1, I)
+            classes = torch.tensor(classes)
+            parameters_ = list(rnn.parameters()) + list(linear.parameters())
+
+            def forward_backward():
+                for p in parameters_:
+                    p.grad = None
+                h0 = torch.zeros(1, 1, H, dtype=dtype, requires_grad=True)
+                states, _ = rnn(xs, h0)
+                logits = linear(states[:, 0, :])
+                loss = torch.nn.functional.cross_entropy(logits, classes, reduction="sum")
+                loss.backward()
+                return loss, h0.grad
+
+            h = torch.zeros(1, 1, H, dtype=dtype)
+            x = xs[:1]
+
+            def step():
+                with torch.inference_mode():
+                    _, h_next = rnn(x, h)
+                    return h_next, torch.softmax(linear(h_next[0, 0]), dim=0)
+
+            results[("forward_backward", I, H, O, T, precision)] = measure(forward_backward)
+            results[("step", I, H, O, T, precision)] = measure(step)
+    return results, f"torch {torch.__version__} (torch.set_num_threads(1))"
+
+
+# --- this crate's results -------------------------------------------------------------------
+
+def criterion_dir():
+    if "CRITERION_HOME" in os.environ:
+        return Path(os.environ["CRITERION_HOME"])
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "criterion"
+
+
+def criterion_median(ident, since):
+    path = criterion_dir() / ident / "new" / "estimates.json"
+    if not path.exists() or path.stat().st_mtime < since:
+        return None
+    m = json.loads(path.read_text())["median"]
+    ci = m["confidence_interval"]
+    return {"median": m["point_estimate"], "q1": ci["lower_bound"], "q3": ci["upper_bound"]}
+
+
+def rust_ids(kind, I, H, O, T, precision):
+    shape = f"{I}x{H}x{O}" + (f"x{T}" if kind == "forward_backward" else "")
+    ids = {"static-rnn": f"{kind}/static-{precision}/{shape}"}
+    if precision == "f32":
+        ids["static-rnn FastTanh"] = f"{kind}/static-fasttanh-f32/{shape}"
+    ids["DMatrix"] = f"{kind}/dmatrix-{precision}/{shape}"
+    return ids
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def fmt(ns):
+    for unit, scale in (("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="*", help="IxHxOxT, e.g. 16x32x8x64")
+    parser.add_argument("--precisions", nargs="*", default=["f32", "f64"])
+    parser.add_argument("--core", type=int, default=1, help="the core to pin to (default 1)")
+    parser.add_argument("--no-cargo", action="store_true",
+                        help="use the criterion results already in target/criterion")
+    args = parser.parse_args()
+    sizes = SIZES if not args.sizes else [tuple(int(d) for d in s.split("x")) for s in args.sizes]
+    os.sched_setaffinity(0, {args.core})
+    since = time.time()
+
+    if not args.no_cargo:
+        pattern = "|".join(f"{I}x{H}x{O}(x{T})?$" for (I, H, O, T) in sizes)
+        command = ["cargo", "bench", "--bench", "bptt", "--", pattern]
+        print("$", " ".join(command), flush=True)
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    else:
+        since = 0.0
+
+    jax_results, jax_version = jax_benchmarks(sizes, args.precisions)
+    torch_results, torch_version = torch_benchmarks(sizes, args.precisions)
+    print(f"\nJAX: {jax_version}\nPyTorch: {torch_version}")
+    print(f"CPU: {cpu_model()}, pinned to core {args.core}; "
+          "medians of CPU time, [interquartile range] for JAX/PyTorch, "
+          "[95 % CI of the median] for criterion;\n"
+          "after a peer: its median / static-rnn's (Tanh, and FastTanh in f32)\n")
+
+    for kind in ("forward_backward", "step"):
+        for (I, H, O, T) in sizes:
+            for precision in args.precisions:
+                key = (kind, I, H, O, T, precision)
+                rows = {name: criterion_median(ident, since)
+                        for name, ident in rust_ids(kind, I, H, O, T, precision).items()}
+                rows["JAX (jit)"] = jax_results.get(key, {}).get("cpu")
+                rows["PyTorch"] = torch_results.get(key, {}).get("cpu")
+                title = f"{kind.replace('_', ' + ')}  I={I} H={H} O={O}" + (
+                    f" T={T}" if kind == "forward_backward" else "") + f"  {precision}"
+                print(title)
+                ours = {n: r for n, r in rows.items() if n.startswith("static-rnn") and r}
+                for name, r in rows.items():
+                    if r is None:
+                        print(f"  {name:<20} not measured")
+                        continue
+                    line = f"  {name:<20} {fmt(r['median']):>10}  [{fmt(r['q1'])} – {fmt(r['q3'])}]"
+                    if not name.startswith("static-rnn"):
+                        line += "   " + "  ".join(
+                            f"{r['median'] / o['median']:5.2f}× {n.removeprefix('static-rnn').strip() or 'Tanh'}"
+                            for n, o in ours.items())
+                    wall = {"JAX (jit)": jax_results, "PyTorch": torch_results}.get(name, {})
+                    if key in wall:
+                        line += f"   (wall {fmt(wall[key]['wall']['median'])})"
+                    print(line)
+                print()
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
