@@ -12,54 +12,10 @@ use rand_pcg::Pcg64Mcg;
 use static_rnn::rand_core::SeedableRng;
 use static_rnn::train::{Clip, EarlyStopping, EpochReport, TrainConfig, Trainer};
 use static_rnn::{Adam, AdamConfig, CrossEntropy, Rnn, SVector, init::Scheme};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct CountingAllocator;
-
-static EVENTS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // `const` initialisation with no destructor: reading it never allocates.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn record() {
-    if COUNTING.with(Cell::get) {
-        EVENTS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        record();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        record();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-/// The number of heap events (allocations, reallocations, deallocations) `f` makes on this thread.
-fn heap_events<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = EVENTS.load(Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
-    let result = std::hint::black_box(f());
-    COUNTING.with(|c| c.set(false));
-    (EVENTS.load(Ordering::Relaxed) - before, result)
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::heap_events;
 
 type Sequence = ([SVector<f32, 2>; 5], [SVector<f32, 3>; 5]);
 
