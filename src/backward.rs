@@ -12,8 +12,9 @@
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::gradient_table::{
     accumulate_bias, accumulate_input_weights, accumulate_outer_products,
-    accumulate_output_weights, accumulate_recurrent_weights, hidden_state_gradient_transposed,
-    pre_activation_gradient, through_recurrence_transposed,
+    accumulate_output_weights, accumulate_recurrent_weights, hidden_state_gradient,
+    hidden_state_gradient_transposed, pre_activation_gradient, through_recurrence,
+    through_recurrence_transposed,
 };
 use crate::loss::LossFor;
 use crate::model::Rnn;
@@ -21,7 +22,8 @@ use crate::params::Params;
 use crate::scalar::Real;
 use crate::targets::Targets;
 use crate::trace::{ForwardStep, Trace};
-use nalgebra::SVector;
+use core::mem::size_of;
+use nalgebra::{SMatrix, SVector};
 
 /// The intermediate gradients of one step `t`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -247,10 +249,66 @@ where
         }
     }
 
-    /// The BPTT loop, `t = T … 1`, one row of the gradient table per line.
+    /// BPTT with the back-products chosen by size: by `W_yᵀ` and `W_hᵀ` formed once, which
+    /// vectorizes, while they take at most [`TRANSPOSED_WEIGHTS_MAX_BYTES`] of stack; past that
+    /// (a large `H` on a thread's stack) by transposed products of the weights in place.
     fn bptt<L, B, Y>(
         &self,
+        loss: L,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        intermediates: Option<&mut [BackwardStep<H, O, T>]>,
+    ) -> BackwardSummary<H, T>
+    where
+        L: LossFor<G, T>,
+        B: AsRef<[ForwardStep<H, O, T>]>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        if H * (H + O) * size_of::<T>() <= TRANSPOSED_WEIGHTS_MAX_BYTES {
+            self.bptt_transposed(loss, xs, trace, targets, grads, intermediates)
+        } else {
+            let products = InPlace {
+                w_y: &self.params.w_y,
+                w_h: &self.params.w_h,
+            };
+            self.bptt_loop(loss, &products, xs, trace, targets, grads, intermediates)
+        }
+    }
+
+    /// BPTT by `W_yᵀ` and `W_hᵀ` formed once, in this function's own frame (so a model that
+    /// takes the other path never reserves their stack, even in an unoptimized build).
+    #[inline(never)]
+    fn bptt_transposed<L, B, Y>(
+        &self,
+        loss: L,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        intermediates: Option<&mut [BackwardStep<H, O, T>]>,
+    ) -> BackwardSummary<H, T>
+    where
+        L: LossFor<G, T>,
+        B: AsRef<[ForwardStep<H, O, T>]>,
+        Y: Targets<T, O> + ?Sized,
+    {
+        // The backward products are by W_yᵀ and W_hᵀ: formed once, they are summed column by
+        // column like the forward products, which vectorizes (a dot product per column does not).
+        let products = Transposed {
+            w_y_t: self.params.w_y.transpose(),
+            w_h_t: self.params.w_h.transpose(),
+        };
+        self.bptt_loop(loss, &products, xs, trace, targets, grads, intermediates)
+    }
+
+    /// The BPTT loop, `t = T … 1`, one row of the gradient table per line.
+    #[allow(clippy::too_many_arguments)]
+    fn bptt_loop<L, B, Y, P>(
+        &self,
         _loss: L,
+        products: &P,
         xs: &[SVector<T, I>],
         trace: &Trace<H, O, T, B>,
         targets: &Y,
@@ -261,6 +319,7 @@ where
         L: LossFor<G, T>,
         B: AsRef<[ForwardStep<H, O, T>]>,
         Y: Targets<T, O> + ?Sized,
+        P: BackProducts<T, H, O>,
     {
         let steps = trace.steps();
         assert_eq!(
@@ -271,11 +330,6 @@ where
             xs.len()
         );
         check_targets(targets, steps.len());
-        let p = &self.params;
-        // The backward products are by W_yᵀ and W_hᵀ: formed once, they are summed column by
-        // column like the forward products, which vectorizes (a dot product per column does not).
-        let w_y_t = p.w_y.transpose();
-        let w_h_t = p.w_h.transpose();
         let mut loss = T::zero();
         let mut pending = PendingOuterProducts::new();
         // W_hᵀ δz_{t+1}: what flows back into h_t from the future (zero after the last step).
@@ -291,10 +345,10 @@ where
             });
             // Hidden layer: ∂L/∂h_t, δz_t, ∂L/∂b_h, and W_hᵀ δz_t for step t − 1 (∂L/∂W_x and
             // ∂L/∂W_h with the group).
-            let dl_dh = hidden_state_gradient_transposed(&w_y_t, delta_a.as_ref(), &from_future);
+            let dl_dh = products.hidden_state_gradient(delta_a.as_ref(), &from_future);
             let delta_z = pre_activation_gradient(&F::jacobian(&step.z, &step.h), &dl_dh);
             accumulate_bias(&mut grads.b_h, &delta_z);
-            from_future = through_recurrence_transposed(&w_h_t, &delta_z);
+            from_future = products.through_recurrence(&delta_z);
             pending.push(t, &delta_z, delta_a.as_ref(), xs, trace, grads);
 
             if let Some(records) = intermediates.as_deref_mut() {
@@ -311,6 +365,64 @@ where
             loss,
             dl_dh0: from_future,
         }
+    }
+}
+
+/// The most stack the transposed weights `W_yᵀ`, `W_hᵀ` may take (`H·(H + O)` scalars) for BPTT
+/// to form them: 256 KiB, every benchmarked size in `f32` but the largest of the `H` sweep.
+/// Larger models (`H = 256` trained on a 2 MiB thread) multiply by the weights in place.
+pub const TRANSPOSED_WEIGHTS_MAX_BYTES: usize = 256 * 1024;
+
+/// The two products BPTT sends gradients back through: `W_yᵀ δa_t (+ W_hᵀ δz_{t+1})` and `W_hᵀ δz_t`.
+trait BackProducts<T: Real, const H: usize, const O: usize> {
+    /// `∂L/∂h_t = W_yᵀ δa_t + from_future` ([`hidden_state_gradient`]).
+    fn hidden_state_gradient(
+        &self,
+        delta_a: Option<&SVector<T, O>>,
+        from_future: &SVector<T, H>,
+    ) -> SVector<T, H>;
+
+    /// `W_hᵀ δz_t` ([`through_recurrence`]).
+    fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H>;
+}
+
+/// By `W_yᵀ` and `W_hᵀ`, formed once per pass.
+struct Transposed<T, const H: usize, const O: usize> {
+    w_y_t: SMatrix<T, H, O>,
+    w_h_t: SMatrix<T, H, H>,
+}
+
+impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transposed<T, H, O> {
+    fn hidden_state_gradient(
+        &self,
+        delta_a: Option<&SVector<T, O>>,
+        from_future: &SVector<T, H>,
+    ) -> SVector<T, H> {
+        hidden_state_gradient_transposed(&self.w_y_t, delta_a, from_future)
+    }
+
+    fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
+        through_recurrence_transposed(&self.w_h_t, delta_z)
+    }
+}
+
+/// By the weights themselves, transposed in the product.
+struct InPlace<'a, T, const H: usize, const O: usize> {
+    w_y: &'a SMatrix<T, O, H>,
+    w_h: &'a SMatrix<T, H, H>,
+}
+
+impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<'_, T, H, O> {
+    fn hidden_state_gradient(
+        &self,
+        delta_a: Option<&SVector<T, O>>,
+        from_future: &SVector<T, H>,
+    ) -> SVector<T, H> {
+        hidden_state_gradient(self.w_y, delta_a, from_future)
+    }
+
+    fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
+        through_recurrence(self.w_h, delta_z)
     }
 }
 

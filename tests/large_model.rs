@@ -130,3 +130,59 @@ fn a_boxed_optimizer_checks_its_configuration() {
         ..AdamConfig::default()
     });
 }
+
+/// Past `backward::TRANSPOSED_WEIGHTS_MAX_BYTES` of transposed weights, BPTT multiplies by the
+/// weights in place instead of forming `W_yᵀ` and `W_hᵀ`: that path gives what the independent
+/// batch code (matrix–matrix products, `B = 1`) gives, to `1e−12` relative per tensor, in `f64`.
+#[test]
+fn large_models_take_the_in_place_back_products_and_they_agree_with_the_batch_path() {
+    use static_rnn::backward::TRANSPOSED_WEIGHTS_MAX_BYTES;
+    use static_rnn::{SMatrix, Tensors};
+    const HL: usize = 192;
+    type Big = Rnn<4, HL, 4, Tanh, Identity, f64>;
+    assert!(
+        HL * (HL + 4) * 8 > TRANSPOSED_WEIGHTS_MAX_BYTES,
+        "the test must take the in-place path"
+    );
+    std::thread::Builder::new()
+        .stack_size(16 * DEFAULT_THREAD_STACK)
+        .spawn(|| {
+            let rnn = Big::boxed_init(&mut Pcg64Mcg::seed_from_u64(3), Scheme::pytorch());
+            let xs: [SVector<f64, 4>; 6] = core::array::from_fn(|t| {
+                SVector::from_fn(|i, _| ((t + 2 * i) % 5) as f64 / 5.0 - 0.4)
+            });
+            let ys: [SVector<f64, 4>; 6] = core::array::from_fn(|t| xs[(t + 5) % 6]);
+            let h0 = SVector::from_fn(|i, _| (i % 7) as f64 / 70.0);
+            let mut single = Params::boxed_zeros();
+            let trace = rnn.forward(&h0, &xs);
+            let summary = rnn.backward(Mse, &xs, &trace, &ys, &mut single);
+
+            let bx: [SMatrix<f64, 4, 1>; 6] = core::array::from_fn(|t| xs[t]);
+            let by: [SMatrix<f64, 4, 1>; 6] = core::array::from_fn(|t| ys[t]);
+            let batch_trace = rnn.batch_forward(&h0, &bx);
+            let mut batch = Params::boxed_zeros();
+            let batch_summary = rnn.batch_backward(Mse, &bx, &batch_trace, &by, &mut batch);
+
+            assert!((summary.loss - batch_summary.loss).abs() <= 1e-12 * summary.loss.abs());
+            let normwise = |got: &[f64], want: &[f64]| {
+                let scale = want.iter().fold(0.0_f64, |m, w| m.max(w.abs()));
+                let error = got
+                    .iter()
+                    .zip(want)
+                    .fold(0.0_f64, |m, (g, w)| m.max((g - w).abs()));
+                error / scale
+            };
+            for (name, (got, want)) in Params::<4, HL, 4, f64>::names()
+                .iter()
+                .zip(single.tensors().iter().zip(batch.tensors()))
+            {
+                let error = normwise(got, want);
+                assert!(error <= 1e-12, "∂L/∂{name}: relative error {error:e}");
+            }
+            let error = normwise(summary.dl_dh0.as_slice(), batch_summary.dl_dh0.as_slice());
+            assert!(error <= 1e-12, "∂L/∂h_0: relative error {error:e}");
+        })
+        .expect("spawn")
+        .join()
+        .expect("the in-place path agrees with the batch path");
+}
