@@ -15,382 +15,382 @@
 pub const MODEL: static_rnn::Rnn<1, 16, 1, static_rnn::Tanh, static_rnn::Identity, f32> =
     static_rnn::Rnn::from_params(static_rnn::Params {
         w_x: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([[
-            f32::from_bits(0xbeb6abe3), // -0.35678014
-            f32::from_bits(0x3d986571), // 0.074412234
-            f32::from_bits(0xbdfd927a), // -0.12381454
-            f32::from_bits(0xbe228d94), // -0.1587432
-            f32::from_bits(0x3eeb7c75), // 0.4599339
-            f32::from_bits(0x3f248da9), // 0.64278656
-            f32::from_bits(0xbe1cb0e4), // -0.15301853
-            f32::from_bits(0xbd830659), // -0.06397695
-            f32::from_bits(0x3e34cc05), // 0.17655952
-            f32::from_bits(0x3dc52bcc), // 0.09627494
-            f32::from_bits(0x3ebe16b3), // 0.37126693
-            f32::from_bits(0x3e7281ff), // 0.23682402
-            f32::from_bits(0x3edeecbe), // 0.43539995
-            f32::from_bits(0xbf033fac), // -0.5126903
-            f32::from_bits(0x3e29b6d4), // 0.1657365
-            f32::from_bits(0xbe519c3c), // -0.20469755
+            f32::from_bits(0xbeb6ad4c), // -0.3567909
+            f32::from_bits(0x3d992648), // 0.07478005
+            f32::from_bits(0xbdff09c3), // -0.12453034
+            f32::from_bits(0xbe2226fa), // -0.15835181
+            f32::from_bits(0x3eeb6cc4), // 0.4598142
+            f32::from_bits(0x3f248b07), // 0.6427464
+            f32::from_bits(0xbe1c3ab5), // -0.1525677
+            f32::from_bits(0xbd836803), // -0.06416323
+            f32::from_bits(0x3e34ff6b), // 0.17675559
+            f32::from_bits(0x3dc37931), // 0.095446
+            f32::from_bits(0x3ebe25b5), // 0.37138143
+            f32::from_bits(0x3e728555), // 0.23683675
+            f32::from_bits(0x3edee787), // 0.43536016
+            f32::from_bits(0xbf033f83), // -0.51268786
+            f32::from_bits(0x3e2a13af), // 0.16609071
+            f32::from_bits(0xbe51730b), // -0.20454042
         ]])),
         w_h: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([
             [
-                f32::from_bits(0x3df19449), // 0.11795861
-                f32::from_bits(0x3e6fe9c6), // 0.23429021
-                f32::from_bits(0x3e681d48), // 0.2266742
-                f32::from_bits(0xbeb34d1d), // -0.3501977
-                f32::from_bits(0x3c804536), // 0.015658002
-                f32::from_bits(0x3ed2f20f), // 0.412003
-                f32::from_bits(0xbdb7105a), // -0.08938666
-                f32::from_bits(0x3d113e9f), // 0.03546011
-                f32::from_bits(0x3e738e77), // 0.23784815
-                f32::from_bits(0xbe4f385d), // -0.20236345
-                f32::from_bits(0xbc3c1849), // -0.011480399
-                f32::from_bits(0xbe04a5ef), // -0.12953924
-                f32::from_bits(0xbd726c87), // -0.05918553
-                f32::from_bits(0x3e603853), // 0.21896486
-                f32::from_bits(0xbe1eebd4), // -0.15519649
-                f32::from_bits(0x3e05c97f), // 0.13065146
+                f32::from_bits(0x3df19baf), // 0.117972724
+                f32::from_bits(0x3e7127e2), // 0.2355037
+                f32::from_bits(0x3e697161), // 0.22797157
+                f32::from_bits(0xbeb3a565), // -0.35087124
+                f32::from_bits(0x3c78fdd2), // 0.015197234
+                f32::from_bits(0x3ed2eaf1), // 0.4119487
+                f32::from_bits(0xbdb58d5e), // -0.08864854
+                f32::from_bits(0x3d0a7e89), // 0.03381208
+                f32::from_bits(0x3e731462), // 0.23738244
+                f32::from_bits(0xbe509e7e), // -0.2037296
+                f32::from_bits(0xbc566f8f), // -0.013088121
+                f32::from_bits(0xbe05009e), // -0.12988517
+                f32::from_bits(0xbd744a99), // -0.059641454
+                f32::from_bits(0x3e5f9709), // 0.21834959
+                f32::from_bits(0xbe1e350c), // -0.15449923
+                f32::from_bits(0x3e04f9d4), // 0.12985927
             ],
             [
-                f32::from_bits(0xbe1cc33a), // -0.15308848
-                f32::from_bits(0xbf0cb756), // -0.5496725
-                f32::from_bits(0xbe02fb8e), // -0.12791273
-                f32::from_bits(0xbebf8557), // -0.37406418
-                f32::from_bits(0xbd1e5e44), // -0.038664117
-                f32::from_bits(0xbe27a7a4), // -0.16372544
-                f32::from_bits(0x3e10b2ff), // 0.14130782
-                f32::from_bits(0x3e5e06b9), // 0.21682252
-                f32::from_bits(0x3d6306ba), // 0.055426337
-                f32::from_bits(0xbed66aa7), // -0.41878244
-                f32::from_bits(0xbd815d8b), // -0.0631667
-                f32::from_bits(0x3c5dd272), // 0.013538944
-                f32::from_bits(0x3d4195f3), // 0.047262143
-                f32::from_bits(0xbd515772), // -0.051108785
-                f32::from_bits(0x3df2fdc6), // 0.1186481
-                f32::from_bits(0x3d974dcd), // 0.07387886
+                f32::from_bits(0xbe1c4194), // -0.15259391
+                f32::from_bits(0xbf0ca572), // -0.5493995
+                f32::from_bits(0xbe025cfd), // -0.12730785
+                f32::from_bits(0xbec0039b), // -0.3750275
+                f32::from_bits(0xbd244e6b), // -0.040113848
+                f32::from_bits(0xbe27ae62), // -0.16375116
+                f32::from_bits(0x3e0f5b64), // 0.13999707
+                f32::from_bits(0x3e5d3b47), // 0.21604644
+                f32::from_bits(0x3d61fa5a), // 0.055170394
+                f32::from_bits(0xbed71f3e), // -0.42016023
+                f32::from_bits(0xbd83a96c), // -0.06428799
+                f32::from_bits(0x3c4f9fad), // 0.012672347
+                f32::from_bits(0x3d446198), // 0.047944635
+                f32::from_bits(0xbd5425e7), // -0.05179396
+                f32::from_bits(0x3df72d3c), // 0.12069175
+                f32::from_bits(0x3d95a951), // 0.07307685
             ],
             [
-                f32::from_bits(0xbeadabd7), // -0.33920166
-                f32::from_bits(0xbe579451), // -0.21052672
-                f32::from_bits(0x3e9445b4), // 0.2895943
-                f32::from_bits(0x3d8a79db), // 0.06761523
-                f32::from_bits(0xbe926a63), // -0.28596792
-                f32::from_bits(0x3f17a6d3), // 0.5923893
-                f32::from_bits(0x3d357590), // 0.04430157
-                f32::from_bits(0xbe3d281a), // -0.18472329
-                f32::from_bits(0xbe994ffd), // -0.2994384
-                f32::from_bits(0x3de5d0cc), // 0.112214655
-                f32::from_bits(0x3df94351), // 0.12171043
-                f32::from_bits(0xbd9129ba), // -0.07088037
-                f32::from_bits(0x3dbe979f), // 0.09306263
-                f32::from_bits(0xbe04474e), // -0.12917826
-                f32::from_bits(0xbd39c33e), // -0.045352213
-                f32::from_bits(0x3d4a6970), // 0.04941696
+                f32::from_bits(0xbeaddafc), // -0.33956134
+                f32::from_bits(0xbe573f99), // -0.21020354
+                f32::from_bits(0x3e9379bd), // 0.28803816
+                f32::from_bits(0x3d8a3ae6), // 0.06749515
+                f32::from_bits(0xbe925be2), // -0.28585726
+                f32::from_bits(0x3f17c2a8), // 0.59281397
+                f32::from_bits(0x3d35f2ea), // 0.044421114
+                f32::from_bits(0xbe3c2737), // -0.18374334
+                f32::from_bits(0xbe990d78), // -0.29893088
+                f32::from_bits(0x3de6ea3c), // 0.112751454
+                f32::from_bits(0x3df9274a), // 0.12165697
+                f32::from_bits(0xbd906562), // -0.07050587
+                f32::from_bits(0x3dc06e36), // 0.09396021
+                f32::from_bits(0xbe0487bf), // -0.12942408
+                f32::from_bits(0xbd3c2a8b), // -0.04593901
+                f32::from_bits(0x3d497b86), // 0.049190067
             ],
             [
-                f32::from_bits(0x3e768897), // 0.24075542
-                f32::from_bits(0x3e058a9f), // 0.13041161
-                f32::from_bits(0x3d5b0ca4), // 0.053478852
-                f32::from_bits(0xbdf4709f), // -0.11935543
-                f32::from_bits(0xbf1c413c), // -0.6103704
-                f32::from_bits(0xbe9001f8), // -0.28126502
-                f32::from_bits(0x3d820aee), // 0.06349741
-                f32::from_bits(0xbdfbb49a), // -0.122903064
-                f32::from_bits(0x3b46d415), // 0.0030338813
-                f32::from_bits(0x3d97d5ce), // 0.07413827
-                f32::from_bits(0xbd310494), // -0.043217257
-                f32::from_bits(0x3deb4f49), // 0.11489732
-                f32::from_bits(0x3e234ee9), // 0.1594807
-                f32::from_bits(0x3ef7fabe), // 0.4843349
-                f32::from_bits(0x3e43b4fa), // 0.19112006
-                f32::from_bits(0xbe56a028), // -0.20959532
+                f32::from_bits(0x3e762f1e), // 0.24041411
+                f32::from_bits(0x3e054003), // 0.130127
+                f32::from_bits(0x3d5b409c), // 0.053528413
+                f32::from_bits(0xbdf12c4f), // -0.11776029
+                f32::from_bits(0xbf1bfbf5), // -0.6093133
+                f32::from_bits(0xbe900564), // -0.28129113
+                f32::from_bits(0x3d84bfbc), // 0.06481883
+                f32::from_bits(0xbdfaebc4), // -0.12252
+                f32::from_bits(0x3b55849a), // 0.0032580257
+                f32::from_bits(0x3d98fa9b), // 0.07469674
+                f32::from_bits(0xbd2df112), // -0.04246623
+                f32::from_bits(0x3dec2063), // 0.11529615
+                f32::from_bits(0x3e22df61), // 0.15905525
+                f32::from_bits(0x3ef82e4e), // 0.48472828
+                f32::from_bits(0x3e425371), // 0.18977143
+                f32::from_bits(0xbe556480), // -0.20839119
             ],
             [
-                f32::from_bits(0x3e71cd96), // 0.23613581
-                f32::from_bits(0x3dce768f), // 0.10081207
-                f32::from_bits(0xbe00efd5), // -0.12591489
-                f32::from_bits(0x3c8e8ea2), // 0.017401997
-                f32::from_bits(0xbe04c900), // -0.129673
-                f32::from_bits(0xbd547bf4), // -0.051876023
-                f32::from_bits(0xbd520e9a), // -0.051283456
-                f32::from_bits(0x3e131f89), // 0.14367498
-                f32::from_bits(0xbecb0160), // -0.39649487
-                f32::from_bits(0x3e590f1b), // 0.21197169
-                f32::from_bits(0xbe3c1eec), // -0.18371171
-                f32::from_bits(0xbeccf2c1), // -0.40028957
-                f32::from_bits(0x3c6e8a5a), // 0.014559353
-                f32::from_bits(0xbccb5e79), // -0.024825322
-                f32::from_bits(0x3e218a23), // 0.15775351
-                f32::from_bits(0x3e30c7fb), // 0.17263786
+                f32::from_bits(0x3e71b94d), // 0.23605843
+                f32::from_bits(0x3dce1580), // 0.100626945
+                f32::from_bits(0xbe01cf32), // -0.12676695
+                f32::from_bits(0x3c8fd965), // 0.017559716
+                f32::from_bits(0xbe04db00), // -0.12974167
+                f32::from_bits(0xbd53de51), // -0.05172569
+                f32::from_bits(0xbd54b25e), // -0.051927917
+                f32::from_bits(0x3e1480cc), // 0.14502257
+                f32::from_bits(0xbecabbb9), // -0.39596346
+                f32::from_bits(0x3e599178), // 0.21246898
+                f32::from_bits(0xbe3ae9b6), // -0.18253216
+                f32::from_bits(0xbeccda19), // -0.40010145
+                f32::from_bits(0x3c7dd451), // 0.015492515
+                f32::from_bits(0xbccaa97c), // -0.02473902
+                f32::from_bits(0x3e2193d6), // 0.15779051
+                f32::from_bits(0x3e30e525), // 0.17274912
             ],
             [
-                f32::from_bits(0x3d33866e), // 0.043829374
-                f32::from_bits(0x3c37b7cc), // 0.011213254
-                f32::from_bits(0x3cb7cb7d), // 0.022435898
-                f32::from_bits(0xbd519bad), // -0.051173855
-                f32::from_bits(0x3d4f750a), // 0.050648727
-                f32::from_bits(0x3e2f93bb), // 0.17146198
-                f32::from_bits(0x3e1c576c), // 0.15267724
-                f32::from_bits(0x3ece36f9), // 0.40276316
-                f32::from_bits(0x3d8d3da6), // 0.06896524
-                f32::from_bits(0x3e4d44f1), // 0.2004583
-                f32::from_bits(0x3e021000), // 0.12701416
-                f32::from_bits(0x3e152741), // 0.14565755
-                f32::from_bits(0xbe9fdc9c), // -0.31223
-                f32::from_bits(0x3e3dad4c), // 0.18523139
-                f32::from_bits(0x3ec1e43b), // 0.3786944
-                f32::from_bits(0xbe9b98aa), // -0.3038991
+                f32::from_bits(0x3d32d675), // 0.043661553
+                f32::from_bits(0x3c34c38f), // 0.011032953
+                f32::from_bits(0x3ca8f812), // 0.020626102
+                f32::from_bits(0xbd5380c7), // -0.051636484
+                f32::from_bits(0x3d4f029b), // 0.050539594
+                f32::from_bits(0x3e2fdaf8), // 0.17173374
+                f32::from_bits(0x3e1b23c1), // 0.15150358
+                f32::from_bits(0x3ecf14d7), // 0.40445587
+                f32::from_bits(0x3d8e95f6), // 0.069621965
+                f32::from_bits(0x3e4e8a9c), // 0.20170063
+                f32::from_bits(0x3e031638), // 0.12801445
+                f32::from_bits(0x3e15b1f9), // 0.14618672
+                f32::from_bits(0xbe9f2c28), // -0.31088376
+                f32::from_bits(0x3e3db4f4), // 0.1852606
+                f32::from_bits(0x3ec1b055), // 0.37829843
+                f32::from_bits(0xbe9ba1b9), // -0.30396822
             ],
             [
-                f32::from_bits(0x3da40030), // 0.08007848
-                f32::from_bits(0x3eac4783), // 0.3364831
-                f32::from_bits(0xbe254467), // -0.16139375
-                f32::from_bits(0xbeabaa38), // -0.33528304
-                f32::from_bits(0x3e52c8ae), // 0.20584366
-                f32::from_bits(0xbd86a927), // -0.06575232
-                f32::from_bits(0xbf141237), // -0.57840294
-                f32::from_bits(0xbc915bea), // -0.017744023
-                f32::from_bits(0xbeb71201), // -0.35755923
-                f32::from_bits(0xbe11a37c), // -0.1422252
-                f32::from_bits(0x3caca8c1), // 0.021076562
-                f32::from_bits(0xbc500778), // -0.012697093
-                f32::from_bits(0x3de2b3a6), // 0.110694215
-                f32::from_bits(0xbe011226), // -0.1260458
-                f32::from_bits(0x3e4db9e6), // 0.20090446
-                f32::from_bits(0xbd92048e), // -0.07129775
+                f32::from_bits(0x3da33792), // 0.079695836
+                f32::from_bits(0x3eabc4d3), // 0.33548602
+                f32::from_bits(0xbe264f53), // -0.16241197
+                f32::from_bits(0xbeaa7a11), // -0.33296254
+                f32::from_bits(0x3e5541fe), // 0.20825955
+                f32::from_bits(0xbd861e26), // -0.06548719
+                f32::from_bits(0xbf13b9e9), // -0.5770555
+                f32::from_bits(0xbc87842a), // -0.016542513
+                f32::from_bits(0xbeb6cb7f), // -0.3570213
+                f32::from_bits(0xbe10e57d), // -0.14150043
+                f32::from_bits(0x3cbc04e8), // 0.022951558
+                f32::from_bits(0xbc45a371), // -0.012062893
+                f32::from_bits(0x3de23eac), // 0.1104711
+                f32::from_bits(0xbe0015d1), // -0.12508322
+                f32::from_bits(0x3e4bd158), // 0.19904077
+                f32::from_bits(0xbd8e3d8e), // -0.069453344
             ],
             [
-                f32::from_bits(0x3aec110e), // 0.0018010454
-                f32::from_bits(0xbd7b8c2b), // -0.06141297
-                f32::from_bits(0xbe1cc768), // -0.15310442
-                f32::from_bits(0xbe079409), // -0.13240065
-                f32::from_bits(0x3e9aaf40), // 0.3021183
-                f32::from_bits(0xbcfc60c7), // -0.030807866
-                f32::from_bits(0xbd3c2c9d), // -0.045940984
-                f32::from_bits(0xbee9ddaa), // -0.4567693
-                f32::from_bits(0xbd7dc250), // -0.06195289
-                f32::from_bits(0x3e0a9f24), // 0.1353727
-                f32::from_bits(0x3c56820c), // 0.013092529
-                f32::from_bits(0xbddb0d48), // -0.106958926
-                f32::from_bits(0xbe0c24a4), // -0.13685852
-                f32::from_bits(0x3f123b8d), // 0.5712212
-                f32::from_bits(0x3dea309a), // 0.11435051
-                f32::from_bits(0x3e0880a9), // 0.1333033
+                f32::from_bits(0x3ac3411d), // 0.0014896725
+                f32::from_bits(0xbd7e27e0), // -0.062049747
+                f32::from_bits(0xbe1ddec1), // -0.15417005
+                f32::from_bits(0xbe05d51f), // -0.1306958
+                f32::from_bits(0x3e9b321d), // 0.3031167
+                f32::from_bits(0xbcfa9792), // -0.030589852
+                f32::from_bits(0xbd396b1c), // -0.045268163
+                f32::from_bits(0xbee92cb2), // -0.45541912
+                f32::from_bits(0xbd7b0a8e), // -0.061289363
+                f32::from_bits(0x3e0b75af), // 0.13619111
+                f32::from_bits(0x3c75a271), // 0.014992342
+                f32::from_bits(0xbdda2c73), // -0.10653009
+                f32::from_bits(0xbe0bda1c), // -0.13657421
+                f32::from_bits(0x3f125e89), // 0.571755
+                f32::from_bits(0x3de80701), // 0.11329461
+                f32::from_bits(0x3e098c3e), // 0.13432404
             ],
             [
-                f32::from_bits(0xbec5b1a5), // -0.38612095
-                f32::from_bits(0x3e067dc4), // 0.13133913
-                f32::from_bits(0x3e76eed9), // 0.2411455
-                f32::from_bits(0x3bf16c37), // 0.0073676365
-                f32::from_bits(0x3dbadfeb), // 0.0912474
-                f32::from_bits(0xbe93a7f6), // -0.28839082
-                f32::from_bits(0x3cdf39bc), // 0.02724921
-                f32::from_bits(0x3d5c327c), // 0.053759083
-                f32::from_bits(0x3cf4c471), // 0.029878827
-                f32::from_bits(0xbbb39ea1), // -0.0054815565
-                f32::from_bits(0x3e379603), // 0.17928319
-                f32::from_bits(0xbedf72cc), // -0.4364227
-                f32::from_bits(0x3e2bba40), // 0.16770267
-                f32::from_bits(0x3e8781e1), // 0.26466277
-                f32::from_bits(0x3dad825f), // 0.08472132
-                f32::from_bits(0xbdec7c11), // -0.11547101
+                f32::from_bits(0xbec5b9e9), // -0.386184
+                f32::from_bits(0x3e06a4d5), // 0.13148816
+                f32::from_bits(0x3e76cde1), // 0.24101974
+                f32::from_bits(0x3be21ca2), // 0.006900386
+                f32::from_bits(0x3dba2d17), // 0.090906315
+                f32::from_bits(0xbe939de3), // -0.28831396
+                f32::from_bits(0x3cdb228c), // 0.026749872
+                f32::from_bits(0x3d5cce62), // 0.05390776
+                f32::from_bits(0x3cf6aa6d), // 0.030110562
+                f32::from_bits(0xbba50c64), // -0.0050368775
+                f32::from_bits(0x3e38145b), // 0.17976515
+                f32::from_bits(0xbedf64b2), // -0.43631512
+                f32::from_bits(0x3e2c1adb), // 0.1680712
+                f32::from_bits(0x3e87683f), // 0.2644672
+                f32::from_bits(0x3dadd80d), // 0.08488474
+                f32::from_bits(0xbdec90b2), // -0.11551036
             ],
             [
-                f32::from_bits(0xbe8bd2f4), // -0.27309382
-                f32::from_bits(0xbe38f5fc), // -0.18062586
-                f32::from_bits(0xbe2f8bfe), // -0.17143247
-                f32::from_bits(0x3cdd68fa), // 0.027027596
-                f32::from_bits(0x3c944cc3), // 0.01810301
-                f32::from_bits(0xbd74902d), // -0.05970781
-                f32::from_bits(0xbbae30e8), // -0.0053158887
-                f32::from_bits(0xbcadf380), // -0.021234274
-                f32::from_bits(0xbe92c361), // -0.28664687
-                f32::from_bits(0xbef2b4d0), // -0.47403574
-                f32::from_bits(0xbc2fdf65), // -0.010734414
-                f32::from_bits(0x3d4f1179), // 0.050553773
-                f32::from_bits(0xbe2840fc), // -0.1643104
-                f32::from_bits(0x3e1716c4), // 0.14754778
-                f32::from_bits(0xbda339a6), // -0.0796998
-                f32::from_bits(0x3e29c9ae), // 0.16580841
+                f32::from_bits(0xbe8bb1be), // -0.27284044
+                f32::from_bits(0xbe39dac6), // -0.18149862
+                f32::from_bits(0xbe2fdb7f), // -0.17173575
+                f32::from_bits(0x3ce40079), // 0.027832257
+                f32::from_bits(0x3c9d0910), // 0.01916936
+                f32::from_bits(0xbd7614ca), // -0.06007842
+                f32::from_bits(0xbbadad47), // -0.0053001973
+                f32::from_bits(0xbca3a2c4), // -0.019975074
+                f32::from_bits(0xbe92adc1), // -0.2864819
+                f32::from_bits(0xbef2143b), // -0.4728106
+                f32::from_bits(0xbc187b68), // -0.009306766
+                f32::from_bits(0x3d50bc31), // 0.050960723
+                f32::from_bits(0xbe287bcb), // -0.16453473
+                f32::from_bits(0x3e181fec), // 0.14855927
+                f32::from_bits(0xbda3576a), // -0.07975657
+                f32::from_bits(0x3e2b5414), // 0.16731292
             ],
             [
-                f32::from_bits(0xbd5fb3cb), // -0.054614823
-                f32::from_bits(0xbc75263c), // -0.014962729
-                f32::from_bits(0x3e5e82c0), // 0.21729565
-                f32::from_bits(0x3e96cca6), // 0.2945301
-                f32::from_bits(0xbe1c2a6b), // -0.15250556
-                f32::from_bits(0xbec7d302), // -0.39028174
-                f32::from_bits(0xbed55009), // -0.41662624
-                f32::from_bits(0xbc0dcc8f), // -0.008654728
-                f32::from_bits(0x3e42df21), // 0.1903043
-                f32::from_bits(0xba9cc0c4), // -0.0011959304
-                f32::from_bits(0x3e523b8e), // 0.20530531
-                f32::from_bits(0xbd5dce18), // -0.054151624
-                f32::from_bits(0xbe9d2f8f), // -0.30700347
-                f32::from_bits(0x3d6017ee), // 0.05471032
-                f32::from_bits(0x3eb764ca), // 0.35819083
-                f32::from_bits(0x3ecbcc23), // 0.3980418
+                f32::from_bits(0xbd601550), // -0.054707825
+                f32::from_bits(0xbc793eea), // -0.015212754
+                f32::from_bits(0x3e5d86c9), // 0.21633448
+                f32::from_bits(0x3e96c7c3), // 0.2944928
+                f32::from_bits(0xbe1c26fe), // -0.1524925
+                f32::from_bits(0xbec7cf57), // -0.39025375
+                f32::from_bits(0xbed58c82), // -0.4170876
+                f32::from_bits(0xbbef0e00), // -0.00729537
+                f32::from_bits(0x3e433c0b), // 0.19065873
+                f32::from_bits(0x3912f380), // 0.00014014356
+                f32::from_bits(0x3e53674e), // 0.20644876
+                f32::from_bits(0xbd5c945a), // -0.053852417
+                f32::from_bits(0xbe9cee6b), // -0.30650648
+                f32::from_bits(0x3d607671), // 0.054800455
+                f32::from_bits(0x3eb71c15), // 0.35763612
+                f32::from_bits(0x3ecbfe48), // 0.3984244
             ],
             [
-                f32::from_bits(0x3e4c7f8d), // 0.19970532
-                f32::from_bits(0xbe90fc0f), // -0.28317305
-                f32::from_bits(0xbd310a8c), // -0.04322295
-                f32::from_bits(0xbe31aa6a), // -0.17350164
-                f32::from_bits(0xbd3db440), // -0.046314478
-                f32::from_bits(0xbe1cd3e7), // -0.1531521
-                f32::from_bits(0x3eb00a43), // 0.3438283
-                f32::from_bits(0xbcb42921), // -0.021992268
-                f32::from_bits(0xbd78198a), // -0.06057123
-                f32::from_bits(0x3d103322), // 0.035205014
-                f32::from_bits(0x3ef77707), // 0.48332998
-                f32::from_bits(0xbe736dcf), // -0.23772357
-                f32::from_bits(0xbd7bfe66), // -0.06152191
-                f32::from_bits(0xbe8edc80), // -0.27902603
-                f32::from_bits(0xbdf43c07), // -0.11925512
-                f32::from_bits(0x3e0c1f46), // 0.13683805
+                f32::from_bits(0x3e4c6c77), // 0.19963251
+                f32::from_bits(0xbe913fc1), // -0.28368953
+                f32::from_bits(0xbd3570c4), // -0.044296995
+                f32::from_bits(0xbe31a016), // -0.17346224
+                f32::from_bits(0xbd3c6ad9), // -0.046000335
+                f32::from_bits(0xbe1cb057), // -0.15301643
+                f32::from_bits(0x3eafa29c), // 0.3430375
+                f32::from_bits(0xbcaa6aff), // -0.020802973
+                f32::from_bits(0xbd76e2b9), // -0.060274813
+                f32::from_bits(0x3d14b775), // 0.03630777
+                f32::from_bits(0x3ef832be), // 0.48476213
+                f32::from_bits(0xbe731127), // -0.23737012
+                f32::from_bits(0xbd79a45a), // -0.060947753
+                f32::from_bits(0xbe8ec460), // -0.27884197
+                f32::from_bits(0xbdf5c632), // -0.120006934
+                f32::from_bits(0x3e0c55a0), // 0.13704538
             ],
             [
-                f32::from_bits(0xbcd48c29), // -0.02594574
-                f32::from_bits(0x3c9741bb), // 0.01846396
-                f32::from_bits(0x3cb20eba), // 0.021735538
-                f32::from_bits(0x3ef1c322), // 0.47219187
-                f32::from_bits(0x3d4d2e89), // 0.050093208
-                f32::from_bits(0xbdfaf647), // -0.12254005
-                f32::from_bits(0x3e0c21b2), // 0.13684729
-                f32::from_bits(0x3ed07f9d), // 0.4072236
-                f32::from_bits(0xbe744a68), // -0.23856509
-                f32::from_bits(0xbe23fb0a), // -0.16013733
-                f32::from_bits(0x3cd39859), // 0.025829481
-                f32::from_bits(0x3df562b4), // 0.11981717
-                f32::from_bits(0x3de44270), // 0.111454844
-                f32::from_bits(0x3eba58a6), // 0.36395758
-                f32::from_bits(0x3e2f5727), // 0.1712309
-                f32::from_bits(0x3ea3f11c), // 0.3201989
+                f32::from_bits(0xbcd65790), // -0.0261648
+                f32::from_bits(0x3c9b84f8), // 0.018984303
+                f32::from_bits(0x3caa9aed), // 0.020825827
+                f32::from_bits(0x3ef15884), // 0.47137845
+                f32::from_bits(0x3d497f9f), // 0.049193975
+                f32::from_bits(0xbdfa6f16), // -0.12228219
+                f32::from_bits(0x3e0b412f), // 0.13599084
+                f32::from_bits(0x3ed0c94e), // 0.40778583
+                f32::from_bits(0xbe73b286), // -0.2379857
+                f32::from_bits(0xbe2365a1), // -0.15956737
+                f32::from_bits(0x3cd0371a), // 0.0254169
+                f32::from_bits(0x3df5e350), // 0.12006247
+                f32::from_bits(0x3de6b869), // 0.11265642
+                f32::from_bits(0x3eba2c42), // 0.3636189
+                f32::from_bits(0x3e2fcebe), // 0.1716871
+                f32::from_bits(0x3ea39d57), // 0.31955978
             ],
             [
-                f32::from_bits(0x3e9d3187), // 0.3070185
-                f32::from_bits(0xbdb98ad8), // -0.090596855
-                f32::from_bits(0x3ec6a1f9), // 0.3879545
-                f32::from_bits(0xbd47a718), // -0.048743337
-                f32::from_bits(0x3e8467e3), // 0.2586051
-                f32::from_bits(0xbe7f325b), // -0.24921553
-                f32::from_bits(0xbe72dadd), // -0.23716302
-                f32::from_bits(0xbd869d9e), // -0.06573032
-                f32::from_bits(0xbeb6cada), // -0.35701638
-                f32::from_bits(0x3ab46a56), // 0.0013764601
-                f32::from_bits(0x3e8b7b0e), // 0.2724232
-                f32::from_bits(0xbe2c72c2), // -0.16840652
-                f32::from_bits(0x3d975032), // 0.07388343
-                f32::from_bits(0x3c918472), // 0.01776335
-                f32::from_bits(0x3dab650e), // 0.08368884
-                f32::from_bits(0xbeba4cd4), // -0.3638674
+                f32::from_bits(0x3e9d221c), // 0.30690086
+                f32::from_bits(0xbdb83be6), // -0.089958
+                f32::from_bits(0x3ec71695), // 0.38884416
+                f32::from_bits(0xbd479cce), // -0.048733525
+                f32::from_bits(0x3e845b19), // 0.25850752
+                f32::from_bits(0xbe7f40a2), // -0.24926999
+                f32::from_bits(0xbe717c0b), // -0.23582475
+                f32::from_bits(0xbd8887de), // -0.066665396
+                f32::from_bits(0xbeb6efe4), // -0.35729897
+                f32::from_bits(0x3a1b3a18), // 0.00059214374
+                f32::from_bits(0x3e8ade5e), // 0.27122778
+                f32::from_bits(0xbe2ca701), // -0.16860582
+                f32::from_bits(0x3d9657fc), // 0.073410004
+                f32::from_bits(0x3c8f1f0e), // 0.017470863
+                f32::from_bits(0x3dabbd29), // 0.08385689
+                f32::from_bits(0xbeba61d8), // -0.36402774
             ],
             [
-                f32::from_bits(0x3e720da3), // 0.23638014
-                f32::from_bits(0xbec2bbc7), // -0.38033888
-                f32::from_bits(0xbe7a5fc7), // -0.24450599
-                f32::from_bits(0x3e81af51), // 0.25329068
-                f32::from_bits(0xbb74937e), // -0.0037319358
-                f32::from_bits(0x3e7b3347), // 0.2453128
-                f32::from_bits(0x3c9b1f56), // 0.01893584
-                f32::from_bits(0x3cb413b9), // 0.02198206
-                f32::from_bits(0x3e581c6a), // 0.21104589
-                f32::from_bits(0xbe93bf6a), // -0.28856975
-                f32::from_bits(0x3cb337b6), // 0.021877151
-                f32::from_bits(0xbe8b582b), // -0.27215704
-                f32::from_bits(0x3ea0c47c), // 0.31399906
-                f32::from_bits(0xbd4aac58), // -0.049480766
-                f32::from_bits(0x3dadc111), // 0.0848409
-                f32::from_bits(0x3cf75c1b), // 0.030195286
+                f32::from_bits(0x3e7200ab), // 0.23633067
+                f32::from_bits(0xbec2ceda), // -0.3804844
+                f32::from_bits(0xbe7a1e34), // -0.24425584
+                f32::from_bits(0x3e81e637), // 0.25370952
+                f32::from_bits(0xbb694cd9), // -0.0035598783
+                f32::from_bits(0x3e7b21ae), // 0.24524567
+                f32::from_bits(0x3c9d121b), // 0.019173672
+                f32::from_bits(0x3cb51a37), // 0.022107227
+                f32::from_bits(0x3e583564), // 0.21114117
+                f32::from_bits(0xbe938c94), // -0.2881819
+                f32::from_bits(0x3cb7530a), // 0.022378463
+                f32::from_bits(0xbe8b49ab), // -0.27204642
+                f32::from_bits(0x3ea0a99b), // 0.313794
+                f32::from_bits(0xbd4a2045), // -0.04934718
+                f32::from_bits(0x3dacec3f), // 0.08443498
+                f32::from_bits(0x3cfa2944), // 0.030537255
             ],
             [
-                f32::from_bits(0xbc0802cc), // -0.008301448
-                f32::from_bits(0x3d4a1d54), // 0.049344376
-                f32::from_bits(0xbe1d45f6), // -0.15358719
-                f32::from_bits(0x3e2c54bb), // 0.16829197
-                f32::from_bits(0xbed26368), // -0.41091466
-                f32::from_bits(0xbdd37dbc), // -0.10326716
-                f32::from_bits(0xbe0ea729), // -0.13930954
-                f32::from_bits(0x3e7e0e66), // 0.2481018
-                f32::from_bits(0xbbcfc66b), // -0.006340792
-                f32::from_bits(0x3c7a4c17), // 0.01527693
-                f32::from_bits(0xbc936ad7), // -0.017995281
-                f32::from_bits(0xbeb02472), // -0.34402806
-                f32::from_bits(0xbeb3ccb8), // -0.35117126
-                f32::from_bits(0x3d1615b5), // 0.036641795
-                f32::from_bits(0xbdc33d4d), // -0.095331766
-                f32::from_bits(0xbe5cb526), // -0.21553478
+                f32::from_bits(0xbc0ec7c0), // -0.008714616
+                f32::from_bits(0x3d469e59), // 0.048490856
+                f32::from_bits(0xbe1dc948), // -0.15408814
+                f32::from_bits(0x3e2e95c0), // 0.17049313
+                f32::from_bits(0xbed191de), // -0.409316
+                f32::from_bits(0xbdd317cc), // -0.10307273
+                f32::from_bits(0xbe0ccbe0), // -0.13749647
+                f32::from_bits(0x3e7f1497), // 0.24910198
+                f32::from_bits(0xbbbb429f), // -0.005714729
+                f32::from_bits(0x3c7f5e5e), // 0.015586464
+                f32::from_bits(0xbc85e2db), // -0.016343525
+                f32::from_bits(0xbeafe013), // -0.34350643
+                f32::from_bits(0xbeb43a9f), // -0.35200974
+                f32::from_bits(0x3d1a9bc0), // 0.03774619
+                f32::from_bits(0xbdc605df), // -0.096690886
+                f32::from_bits(0xbe5b001d), // -0.21386762
             ],
         ])),
         b_h: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([[
-            f32::from_bits(0x3aa101cb), // 0.001228386
-            f32::from_bits(0x3b9e122e), // 0.0048239445
-            f32::from_bits(0x3b92fa28), // 0.0044853874
-            f32::from_bits(0x39e91528), // 0.00044456986
-            f32::from_bits(0xbb74de64), // -0.0037364
-            f32::from_bits(0x3b670845), // 0.0035252732
-            f32::from_bits(0xbb8fa4b8), // -0.0043836497
-            f32::from_bits(0xbaebf8a8), // -0.0018003182
-            f32::from_bits(0xbbd21dcb), // -0.006412243
-            f32::from_bits(0xb8da4390), // -0.000104076345
-            f32::from_bits(0x3bfc7b1d), // 0.007705106
-            f32::from_bits(0x3aa02dd6), // 0.0012220691
-            f32::from_bits(0xb99cdbce), // -0.00029918406
-            f32::from_bits(0xbb638646), // -0.0034717484
-            f32::from_bits(0xbb39352d), // -0.0028260455
-            f32::from_bits(0xbb983a39), // -0.0046456126
+            f32::from_bits(0x39b75854), // 0.0003497029
+            f32::from_bits(0x3bfa98b7), // 0.0076475996
+            f32::from_bits(0xbbec095f), // -0.0072032656
+            f32::from_bits(0x3b4f5410), // 0.0031635799
+            f32::from_bits(0xbb411689), // -0.0029462895
+            f32::from_bits(0x38c4fb6e), // 9.392841e-5
+            f32::from_bits(0xba7e56da), // -0.0009702273
+            f32::from_bits(0xbadad58c), // -0.0016695722
+            f32::from_bits(0xbbc78833), // -0.0060892343
+            f32::from_bits(0x3a31b434), // 0.00067788665
+            f32::from_bits(0x3bea1cd8), // 0.0071445517
+            f32::from_bits(0x3a4bfe50), // 0.0007781731
+            f32::from_bits(0x39027a99), // 0.00012443437
+            f32::from_bits(0xbb8bcd43), // -0.0042664125
+            f32::from_bits(0xba8de24d), // -0.0010824889
+            f32::from_bits(0xbb125e36), // -0.0022333986
         ]])),
         w_y: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([
             [
-                f32::from_bits(0xbf157ee5), // -0.5839675
+                f32::from_bits(0xbf1587e8), // -0.584105
             ],
             [
-                f32::from_bits(0xbd067b53), // -0.032832455
+                f32::from_bits(0xbd061ce0), // -0.03274238
             ],
             [
-                f32::from_bits(0xbf0b7796), // -0.5447935
+                f32::from_bits(0xbf0b6def), // -0.5446462
             ],
             [
-                f32::from_bits(0x3e5adc0e), // 0.21373007
+                f32::from_bits(0x3e5b14b3), // 0.21394615
             ],
             [
-                f32::from_bits(0x3e7186a2), // 0.23586515
+                f32::from_bits(0x3e716859), // 0.23574962
             ],
             [
-                f32::from_bits(0x3f1fcf7b), // 0.62425965
+                f32::from_bits(0x3f1fe38a), // 0.6245657
             ],
             [
-                f32::from_bits(0x3e78d399), // 0.24299468
+                f32::from_bits(0x3e789de8), // 0.24278986
             ],
             [
-                f32::from_bits(0x3eeef269), // 0.4666932
+                f32::from_bits(0x3eeee8f3), // 0.466621
             ],
             [
-                f32::from_bits(0x3efee269), // 0.49782112
+                f32::from_bits(0x3efeace8), // 0.49741292
             ],
             [
-                f32::from_bits(0x3dd27050), // 0.10275328
+                f32::from_bits(0x3dd32d4f), // 0.10311376
             ],
             [
-                f32::from_bits(0x3ed2d0cf), // 0.41174933
+                f32::from_bits(0x3ed2e804), // 0.4119264
             ],
             [
-                f32::from_bits(0x3f04ad00), // 0.5182648
+                f32::from_bits(0x3f049e03), // 0.51803607
             ],
             [
-                f32::from_bits(0x3ef6edef), // 0.48228404
+                f32::from_bits(0x3ef6f9c8), // 0.48237443
             ],
             [
-                f32::from_bits(0xbd1d76be), // -0.03844332
+                f32::from_bits(0xbd1cbd78), // -0.03826663
             ],
             [
-                f32::from_bits(0xbe9d5e64), // -0.30736077
+                f32::from_bits(0xbe9d42fc), // -0.30715168
             ],
             [
-                f32::from_bits(0x3dcaba8e), // 0.09898864
+                f32::from_bits(0x3dcae647), // 0.09907203
             ],
         ])),
         b_y: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([[
-            f32::from_bits(0x39a03e75), // 0.00030564112
+            f32::from_bits(0x3a3964f0), // 0.0007072231
         ]])),
     });
