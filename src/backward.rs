@@ -212,15 +212,7 @@ where
         Y: Targets<T, O> + ?Sized,
     {
         let trace = self.forward(h0, xs);
-        let mut params = Params::zeros();
-        let mut steps = [BackwardStep::zeros(); S];
-        let summary = self.bptt(loss, xs, &trace, targets, &mut params, Some(&mut steps));
-        Gradients {
-            loss: summary.loss,
-            params,
-            dl_dh0: summary.dl_dh0,
-            steps,
-        }
+        self.fresh_gradients(loss, xs, &trace, targets, [BackwardStep::zeros(); S])
     }
 
     /// Forward and backward over a sequence of any length into fresh gradients, with every step's
@@ -238,9 +230,27 @@ where
         Y: Targets<T, O> + ?Sized,
     {
         let trace = self.forward_vec(h0, xs);
+        let steps = alloc::vec![BackwardStep::zeros(); xs.len()];
+        self.fresh_gradients(loss, xs, &trace, targets, steps)
+    }
+
+    /// Backward over `trace` into fresh gradients, with every step's intermediates in `steps`.
+    fn fresh_gradients<L, B, Y, S>(
+        &self,
+        loss: L,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        targets: &Y,
+        mut steps: S,
+    ) -> Gradients<I, H, O, T, S>
+    where
+        L: LossFor<G, T>,
+        B: AsRef<[ForwardStep<H, O, T>]>,
+        Y: Targets<T, O> + ?Sized,
+        S: AsMut<[BackwardStep<H, O, T>]>,
+    {
         let mut params = Params::zeros();
-        let mut steps = alloc::vec![BackwardStep::zeros(); xs.len()];
-        let summary = self.bptt(loss, xs, &trace, targets, &mut params, Some(&mut steps));
+        let summary = self.bptt(loss, xs, trace, targets, &mut params, Some(steps.as_mut()));
         Gradients {
             loss: summary.loss,
             params,
