@@ -14,7 +14,9 @@
 mod support;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use static_rnn::{CrossEntropy, FastTanh, ForwardStep, HiddenActivation, Params, Real, Tanh};
+use static_rnn::{
+    BatchStep, CrossEntropy, FastTanh, ForwardStep, HiddenActivation, Params, Real, Tanh,
+};
 use std::hint::black_box;
 use std::time::SystemTime;
 use support::dmatrix_peer::{self, DynParams};
@@ -96,6 +98,72 @@ fn bench_size<const I: usize, const H: usize, const O: usize, F, T>(
     group.finish();
 }
 
+/// Forward + backward of a minibatch of `B` sequences of `steps` steps (`batch_forward_into` +
+/// `batch_backward`, matrix–matrix products), and, with `with_peer`, the DMatrix peer running the
+/// same `B` sequences one after the other. Throughput: `B ×` the FLOPs of one sequence.
+fn bench_batch<const I: usize, const H: usize, const O: usize, const B: usize, F, T>(
+    c: &mut Criterion<support::BenchClock>,
+    steps: usize,
+    label: &str,
+    with_peer: bool,
+) where
+    F: HiddenActivation<T>,
+    T: Precision,
+{
+    let rnn = support::model::<I, H, O, F, T>();
+    let xs = support::batch_inputs::<T, I, B>(steps);
+    let ys = support::batch_targets::<T, O, B>(steps);
+    let h0 = nalgebra::SMatrix::<T, H, B>::zeros();
+    let shape = format!("{I}x{H}x{O}x{steps}xB{B}");
+    let precision = T::NAME;
+
+    let mut group = c.benchmark_group("minibatch_forward_backward");
+    group.throughput(Throughput::Elements(
+        B as u64 * support::forward_backward_flops(I, H, O, steps),
+    ));
+    group.bench_function(
+        BenchmarkId::new(format!("{label}-{precision}"), &shape),
+        |b| {
+            let mut buffer = vec![BatchStep::zeros(); steps];
+            let mut grads = Params::zeros();
+            b.iter(|| {
+                let trace = rnn.batch_forward_into(black_box(&h0), black_box(&xs), &mut buffer);
+                rnn.batch_backward(CrossEntropy, &xs, &trace, ys.as_slice(), &mut grads)
+            })
+        },
+    );
+    if with_peer {
+        let peer = dmatrix_peer::from_static(&rnn);
+        let column = |m: &nalgebra::SMatrix<T, I, B>, b: usize| {
+            nalgebra::DVector::from_column_slice(m.column(b).as_slice())
+        };
+        let sequences: Vec<(Vec<_>, Vec<_>)> = (0..B)
+            .map(|b| {
+                let xs = xs.iter().map(|x| column(x, b)).collect();
+                let ys = ys
+                    .iter()
+                    .map(|y| nalgebra::DVector::from_column_slice(y.column(b).as_slice()))
+                    .collect();
+                (xs, ys)
+            })
+            .collect();
+        let dyn_h0 = nalgebra::DVector::<T>::zeros(H);
+        group.bench_function(
+            BenchmarkId::new(format!("dmatrix-{precision}"), &shape),
+            |b| {
+                let mut grads = DynParams::zeros(I, H, O);
+                b.iter(|| {
+                    for (xs, ys) in &sequences {
+                        let trace = peer.forward(black_box(&dyn_h0), black_box(xs));
+                        peer.backward(xs, &trace, ys, &mut grads);
+                    }
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
 /// The ids of the (peer, crate) pairs whose ratios are printed.
 fn ratio_pairs() -> Vec<(String, String)> {
     let mut pairs = Vec::new();
@@ -136,11 +204,21 @@ fn main() {
     bench_size::<4, 8, 2, FastTanh, f32>(&mut c, 16, "static-fasttanh", false);
     bench_size::<16, 32, 8, FastTanh, f32>(&mut c, 64, "static-fasttanh", false);
     bench_size::<64, 128, 32, FastTanh, f32>(&mut c, 128, "static-fasttanh", false);
-    // MINIBATCH HOOK: when `src/batch.rs` (minibatch forward + backward, truncated BPTT) lands,
-    // add its benches here under the group "minibatch_forward_backward", ids
-    // "static-f32/16x32x8x64xB32" and "dmatrix-f32/…" (the peer looping over the batch), at
-    // batch sizes 1 and 32, with Throughput = B × forward_backward_flops; add the pairs to
-    // `ratio_pairs`, and to `tools/bench/peers.py` (its MINIBATCH HOOK).
+    // Minibatches, B = 1 and 32.
+    bench_batch::<4, 8, 2, 1, Tanh, f32>(&mut c, 16, "static", true);
+    bench_batch::<4, 8, 2, 32, Tanh, f32>(&mut c, 16, "static", true);
+    bench_batch::<4, 8, 2, 1, Tanh, f64>(&mut c, 16, "static", true);
+    bench_batch::<4, 8, 2, 32, Tanh, f64>(&mut c, 16, "static", true);
+    bench_batch::<16, 32, 8, 1, Tanh, f32>(&mut c, 64, "static", true);
+    bench_batch::<16, 32, 8, 32, Tanh, f32>(&mut c, 64, "static", true);
+    bench_batch::<16, 32, 8, 1, Tanh, f64>(&mut c, 64, "static", true);
+    bench_batch::<16, 32, 8, 32, Tanh, f64>(&mut c, 64, "static", true);
+    bench_batch::<64, 128, 32, 1, Tanh, f32>(&mut c, 128, "static", true);
+    bench_batch::<64, 128, 32, 32, Tanh, f32>(&mut c, 128, "static", true);
+    bench_batch::<64, 128, 32, 1, Tanh, f64>(&mut c, 128, "static", true);
+    bench_batch::<64, 128, 32, 32, Tanh, f64>(&mut c, 128, "static", true);
+    bench_batch::<16, 32, 8, 32, FastTanh, f32>(&mut c, 64, "static-fasttanh", false);
+    bench_batch::<64, 128, 32, 32, FastTanh, f32>(&mut c, 128, "static-fasttanh", false);
 
     c.final_summary();
     support::print_ratios("dmatrix / static-rnn", &ratio_pairs(), started);

@@ -16,6 +16,7 @@ use crate::gradient_table::{
     hidden_state_gradient_transposed, pre_activation_gradient, through_recurrence,
     through_recurrence_transposed,
 };
+use crate::kernels::gemm_add;
 use crate::loss::LossFor;
 use crate::model::Rnn;
 use crate::params::Params;
@@ -276,7 +277,7 @@ where
         B: AsRef<[ForwardStep<H, O, T>]>,
         Y: Targets<T, O> + ?Sized,
     {
-        if H * (H + O) * size_of::<T>() <= TRANSPOSED_WEIGHTS_MAX_BYTES {
+        if transposes_fit::<T, H, O>() {
             self.bptt_transposed(loss, xs, trace, targets, grads, intermediates)
         } else {
             let products = InPlace {
@@ -306,10 +307,7 @@ where
     {
         // The backward products are by W_yᵀ and W_hᵀ: formed once, they are summed column by
         // column like the forward products, which vectorizes (a dot product per column does not).
-        let products = Transposed {
-            w_y_t: self.params.w_y.transpose(),
-            w_h_t: self.params.w_h.transpose(),
-        };
+        let products = Transposed::of(&self.params);
         self.bptt_loop(loss, &products, xs, trace, targets, grads, intermediates)
     }
 
@@ -383,8 +381,14 @@ where
 /// Larger models (`H = 256` trained on a 2 MiB thread) multiply by the weights in place.
 pub const TRANSPOSED_WEIGHTS_MAX_BYTES: usize = 256 * 1024;
 
-/// The two products BPTT sends gradients back through: `W_yᵀ δa_t (+ W_hᵀ δz_{t+1})` and `W_hᵀ δz_t`.
-trait BackProducts<T: Real, const H: usize, const O: usize> {
+/// Whether BPTT forms `W_yᵀ` and `W_hᵀ` (they take at most [`TRANSPOSED_WEIGHTS_MAX_BYTES`]).
+pub(crate) const fn transposes_fit<T, const H: usize, const O: usize>() -> bool {
+    H * (H + O) * size_of::<T>() <= TRANSPOSED_WEIGHTS_MAX_BYTES
+}
+
+/// The two products BPTT sends gradients back through: `W_yᵀ δa_t (+ W_hᵀ δz_{t+1})` and `W_hᵀ δz_t`,
+/// for one sequence (vectors) and for a minibatch (`B` columns, [`crate::batch`]).
+pub(crate) trait BackProducts<T: Real, const H: usize, const O: usize> {
     /// `∂L/∂h_t = W_yᵀ δa_t + from_future` ([`hidden_state_gradient`]).
     fn hidden_state_gradient(
         &self,
@@ -394,12 +398,35 @@ trait BackProducts<T: Real, const H: usize, const O: usize> {
 
     /// `W_hᵀ δz_t` ([`through_recurrence`]).
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H>;
+
+    /// `∂L/∂H_t ← ∂L/∂H_t + W_yᵀ ΔA_t` for a batch.
+    fn batch_add_output_gradient<const B: usize>(
+        &self,
+        dl_dh: &mut SMatrix<T, H, B>,
+        delta_a: &SMatrix<T, O, B>,
+    );
+
+    /// `W_hᵀ ΔZ_t` for a batch.
+    fn batch_through_recurrence<const B: usize>(
+        &self,
+        delta_z: &SMatrix<T, H, B>,
+    ) -> SMatrix<T, H, B>;
 }
 
 /// By `W_yᵀ` and `W_hᵀ`, formed once per pass.
-struct Transposed<T, const H: usize, const O: usize> {
+pub(crate) struct Transposed<T, const H: usize, const O: usize> {
     w_y_t: SMatrix<T, H, O>,
     w_h_t: SMatrix<T, H, H>,
+}
+
+impl<T: Real, const H: usize, const O: usize> Transposed<T, H, O> {
+    /// `W_yᵀ` and `W_hᵀ` of `params`.
+    pub(crate) fn of<const I: usize>(params: &Params<I, H, O, T>) -> Self {
+        Self {
+            w_y_t: params.w_y.transpose(),
+            w_h_t: params.w_h.transpose(),
+        }
+    }
 }
 
 impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transposed<T, H, O> {
@@ -414,12 +441,29 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transpos
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
         through_recurrence_transposed(&self.w_h_t, delta_z)
     }
+
+    fn batch_add_output_gradient<const B: usize>(
+        &self,
+        dl_dh: &mut SMatrix<T, H, B>,
+        delta_a: &SMatrix<T, O, B>,
+    ) {
+        gemm_add(dl_dh, &self.w_y_t, delta_a);
+    }
+
+    fn batch_through_recurrence<const B: usize>(
+        &self,
+        delta_z: &SMatrix<T, H, B>,
+    ) -> SMatrix<T, H, B> {
+        let mut product = SMatrix::zeros();
+        gemm_add(&mut product, &self.w_h_t, delta_z);
+        product
+    }
 }
 
 /// By the weights themselves, transposed in the product.
-struct InPlace<'a, T, const H: usize, const O: usize> {
-    w_y: &'a SMatrix<T, O, H>,
-    w_h: &'a SMatrix<T, H, H>,
+pub(crate) struct InPlace<'a, T, const H: usize, const O: usize> {
+    pub(crate) w_y: &'a SMatrix<T, O, H>,
+    pub(crate) w_h: &'a SMatrix<T, H, H>,
 }
 
 impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<'_, T, H, O> {
@@ -433,6 +477,21 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<
 
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
         through_recurrence(self.w_h, delta_z)
+    }
+
+    fn batch_add_output_gradient<const B: usize>(
+        &self,
+        dl_dh: &mut SMatrix<T, H, B>,
+        delta_a: &SMatrix<T, O, B>,
+    ) {
+        dl_dh.gemm_tr(T::one(), self.w_y, delta_a, T::one());
+    }
+
+    fn batch_through_recurrence<const B: usize>(
+        &self,
+        delta_z: &SMatrix<T, H, B>,
+    ) -> SMatrix<T, H, B> {
+        self.w_h.tr_mul(delta_z)
     }
 }
 

@@ -10,6 +10,13 @@
 //! | [`gemv_add`] | `y ← y + W x` | an `axpy` per column of `W` |
 //! | [`ger_add`] | `G ← G + u vᵀ` | an `axpy` per column of `G` |
 //! | [`ger_k_add`] | `G ← G + Σ_k u_k v_kᵀ` | `K` `axpy`s per block of a column of `G`, loaded and stored once |
+//! | [`gemm_add`] | `C ← C + A B` | register tiles of `C`: per `p`, a block of column `p` of `A` times `NB` scalars of row `p` of `B` |
+//! | [`gemm_nt_add`] | `G ← G + α A Bᵀ` | the same tiles, reading row `p` of `Bᵀ` (column `p` of `B`) |
+//!
+//! The matrix–matrix kernels serve minibatches (`B` columns). A tile of `C` — `2` vector
+//! registers of rows by `NB` columns — stays in registers while the inner dimension runs, so each
+//! element of `A` that is loaded feeds `NB` multiply–adds; tiles walk down the rows of `C` in the
+//! outer loop, so the block of rows of `A` a tile reads stays in L1 across the columns.
 
 use crate::scalar::Real;
 use core::mem::size_of;
@@ -122,6 +129,115 @@ fn ger_k_add_blocked<T: Real, const R: usize, const C: usize, const K: usize, co
     }
 }
 
+/// Bytes of one vector register of the build's target: 16 (SSE2, NEON, the default), 32 with
+/// AVX, 64 with AVX-512. The matrix–matrix tiles are two registers tall.
+const VECTOR_BYTES: usize = if cfg!(target_feature = "avx512f") {
+    64
+} else if cfg!(target_feature = "avx") {
+    32
+} else {
+    16
+};
+
+/// Columns per tile of [`gemm_add`] and [`gemm_nt_add`]: `2 × 4` accumulator registers, the
+/// two of a column of `A`, and the broadcast scalar fit the 16 vector registers of x86-64.
+const TILE_COLUMNS: usize = 4;
+
+/// `C ← C + A B` for `A` of `R × K`, `B` of `K × N`.
+#[inline(always)]
+pub(crate) fn gemm_add<T: Real, const R: usize, const K: usize, const N: usize>(
+    c: &mut SMatrix<T, R, N>,
+    a: &SMatrix<T, R, K>,
+    b: &SMatrix<T, K, N>,
+) {
+    let b = &b.data.0;
+    tiled_add::<T, R, K, N>(&mut c.data.0, &a.data.0, T::one(), |p, j| b[j][p]);
+}
+
+/// `G ← G + α A Bᵀ` for `A` of `R × N`, `B` of `C × N`: the sum over the `N` columns of `α`
+/// times their outer products, `Σ_p α a_p b_pᵀ` (in a minibatch, the sum over the sequences).
+#[inline(always)]
+pub(crate) fn gemm_nt_add<T: Real, const R: usize, const C: usize, const N: usize>(
+    g: &mut SMatrix<T, R, C>,
+    alpha: T,
+    a: &SMatrix<T, R, N>,
+    b: &SMatrix<T, C, N>,
+) {
+    let b = &b.data.0;
+    tiled_add::<T, R, N, C>(&mut g.data.0, &a.data.0, alpha, |p, j| b[p][j]);
+}
+
+/// `C[:, j] ← C[:, j] + α Σ_p A[:, p] s(p, j)`: the body of [`gemm_add`] (`s(p, j) = B[p, j]`) and
+/// [`gemm_nt_add`] (`s(p, j) = B[j, p]`), in tiles of two vector registers of rows by
+/// [`TILE_COLUMNS`] columns whose sums over `p` are formed in registers and added to `C` once.
+#[inline(always)]
+fn tiled_add<T: Real, const R: usize, const K: usize, const N: usize>(
+    c: &mut [[T; R]; N],
+    a: &[[T; R]; K],
+    alpha: T,
+    s: impl Fn(usize, usize) -> T,
+) {
+    if size_of::<T>() == 4 {
+        tiled_add_rows::<T, R, K, N, { 2 * VECTOR_BYTES / 4 }>(c, a, alpha, s);
+    } else {
+        tiled_add_rows::<T, R, K, N, { 2 * VECTOR_BYTES / 8 }>(c, a, alpha, s);
+    }
+}
+
+/// [`tiled_add`] with `RB` rows per tile.
+#[inline(always)]
+fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const RB: usize>(
+    c: &mut [[T; R]; N],
+    a: &[[T; R]; K],
+    alpha: T,
+    s: impl Fn(usize, usize) -> T,
+) {
+    let full_columns = N - N % TILE_COLUMNS;
+    for block in 0..R / RB {
+        let a_block = |p: usize| &a[p].as_chunks::<RB>().0[block];
+        for j0 in (0..full_columns).step_by(TILE_COLUMNS) {
+            let mut tile = [[T::zero(); RB]; TILE_COLUMNS];
+            for p in 0..K {
+                let a_p = a_block(p);
+                for (jj, column) in tile.iter_mut().enumerate() {
+                    let s_pj = s(p, j0 + jj);
+                    for (t, &a_ip) in column.iter_mut().zip(a_p) {
+                        *t += a_ip * s_pj;
+                    }
+                }
+            }
+            for (jj, column) in tile.iter().enumerate() {
+                let c_block = &mut c[j0 + jj].as_chunks_mut::<RB>().0[block];
+                for (c_ij, &t) in c_block.iter_mut().zip(column) {
+                    *c_ij += alpha * t;
+                }
+            }
+        }
+        for (j, c_j) in c.iter_mut().enumerate().skip(full_columns) {
+            let mut column = [T::zero(); RB];
+            for p in 0..K {
+                let s_pj = s(p, j);
+                for (t, &a_ip) in column.iter_mut().zip(a_block(p)) {
+                    *t += a_ip * s_pj;
+                }
+            }
+            let c_block = &mut c_j.as_chunks_mut::<RB>().0[block];
+            for (c_ij, &t) in c_block.iter_mut().zip(&column) {
+                *c_ij += alpha * t;
+            }
+        }
+    }
+    for i in R - R % RB..R {
+        for (j, c_j) in c.iter_mut().enumerate() {
+            let mut sum = T::zero();
+            for (p, a_p) in a.iter().enumerate() {
+                sum += a_p[i] * s(p, j);
+            }
+            c_j[i] += alpha * sum;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +295,48 @@ mod tests {
         check_ger_k::<f32, 32, 32>(1e-6);
         check_ger_k::<f32, 45, 3>(1e-6);
         check_ger_k::<f32, 128, 64>(1e-6);
+    }
+
+    /// `C + A B` and `G + α A Bᵀ` against nalgebra's products, for shapes on, off and below the
+    /// tile sizes (rows: two vector registers; columns: `TILE_COLUMNS`).
+    fn check_gemm<T: Real, const R: usize, const K: usize, const N: usize>(tolerance: f64) {
+        let c = crate::scalar::constant::<T>;
+        let a = SMatrix::<T, R, K>::from_fn(|i, p| c(((i * 7 + p * 3) as f64).sin()));
+        let b = SMatrix::<T, K, N>::from_fn(|p, j| c(((p * 5 + j) as f64).cos()));
+        let c0 = SMatrix::<T, R, N>::from_fn(|i, j| c((i + 2 * j) as f64 * 0.01));
+        let size = |m: SMatrix<T, R, N>| crate::scalar::to_f64(m.amax());
+
+        let mut product = c0;
+        gemm_add(&mut product, &a, &b);
+        let expected = c0 + a * b;
+        let error = size(product - expected);
+        assert!(
+            error <= tolerance * size(expected),
+            "A B, {R}×{K}×{N}: error {error:e}"
+        );
+
+        let alpha = c(-0.375);
+        let mut product = c0;
+        gemm_nt_add(&mut product, alpha, &a, &b.transpose());
+        let expected = c0 + a * b * alpha;
+        let error = size(product - expected);
+        assert!(
+            error <= tolerance * size(expected),
+            "α A Bᵀ, {R}×{K}×{N}: error {error:e}"
+        );
+    }
+
+    #[test]
+    fn gemm_kernels_equal_the_matrix_products() {
+        check_gemm::<f64, 1, 1, 1>(1e-14);
+        check_gemm::<f64, 3, 5, 2>(1e-14);
+        check_gemm::<f64, 8, 8, 8>(1e-14);
+        check_gemm::<f64, 17, 9, 7>(1e-14);
+        check_gemm::<f64, 64, 33, 32>(1e-14);
+        check_gemm::<f32, 2, 8, 4>(1e-6);
+        check_gemm::<f32, 16, 16, 5>(1e-6);
+        check_gemm::<f32, 35, 12, 33>(1e-6);
+        check_gemm::<f32, 128, 64, 32>(1e-6);
     }
 
     #[test]

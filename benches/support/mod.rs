@@ -126,6 +126,25 @@ pub fn targets<T: Real, const O: usize>(steps: usize) -> Vec<SVector<T, O>> {
         .collect()
 }
 
+/// A batch of `B` sequences of `steps` inputs: sequence `b` is [`inputs`] shifted by `b`,
+/// `x_t⁽ᵇ⁾[i] = ((t + i + b) mod 3) − 1`; column `b` of step `t`'s matrix is `x_t⁽ᵇ⁾`.
+pub fn batch_inputs<T: Real, const I: usize, const B: usize>(
+    steps: usize,
+) -> Vec<SMatrix<T, I, B>> {
+    (0..steps)
+        .map(|t| SMatrix::from_fn(|i, b| constant(((t + i + b) % 3) as f64 - 1.0)))
+        .collect()
+}
+
+/// One-hot batch targets at every step: sequence `b` has class `(3t + b) mod O` at step `t`.
+pub fn batch_targets<T: Real, const O: usize, const B: usize>(
+    steps: usize,
+) -> Vec<SMatrix<T, O, B>> {
+    (0..steps)
+        .map(|t| SMatrix::from_fn(|k, b| constant(f64::from(k == (3 * t + b) % O))))
+        .collect()
+}
+
 /// Floating-point operations of the matrix products of one streaming step (2 per multiply–add):
 /// `W_h h`, `W_x x`, `W_y h`.
 pub const fn step_flops(i: usize, h: usize, o: usize) -> u64 {

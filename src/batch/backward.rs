@@ -4,6 +4,8 @@ use super::jacobian::BatchDiagonal;
 use super::targets::{BatchTargets, check_batch_targets};
 use super::trace::{BatchStep, BatchTrace};
 use crate::activation::{HiddenActivation, OutputActivation};
+use crate::backward::{BackProducts, InPlace, Transposed, transposes_fit};
+use crate::kernels::gemm_nt_add;
 use crate::loss::LossFor;
 use crate::model::Rnn;
 use crate::params::Params;
@@ -144,12 +146,15 @@ where
         self.batch_bptt(loss, xs, trace, targets, grads, T::one() / batch_size)
     }
 
-    /// The BPTT loop over a batch, `t = T … 1`, one row of the gradient table per line. What it
-    /// adds to `grads`, and the loss and `∂L/∂H_0` it returns, are scaled by `scale` (`1` for the
-    /// sum, `1/B` for the mean).
+    /// BPTT over a batch with the back-products chosen by size, as for one sequence: by `W_yᵀ`
+    /// and `W_hᵀ` formed once while they fit [`TRANSPOSED_WEIGHTS_MAX_BYTES`], else by the
+    /// weights in place. What it adds to `grads`, and the loss and `∂L/∂H_0` it returns, are
+    /// scaled by `scale` (`1` for the sum, `1/B` for the mean).
+    ///
+    /// [`TRANSPOSED_WEIGHTS_MAX_BYTES`]: crate::backward::TRANSPOSED_WEIGHTS_MAX_BYTES
     fn batch_bptt<L, Steps, Y, const B: usize>(
         &self,
-        _loss: L,
+        loss: L,
         xs: &[SMatrix<T, I, B>],
         trace: &BatchTrace<H, O, B, T, Steps>,
         targets: &Y,
@@ -158,6 +163,55 @@ where
     ) -> BatchSummary<H, B, T>
     where
         L: LossFor<G, T>,
+        Steps: AsRef<[BatchStep<H, O, B, T>]>,
+        Y: BatchTargets<T, O, B> + ?Sized,
+    {
+        if transposes_fit::<T, H, O>() {
+            self.batch_bptt_transposed(loss, xs, trace, targets, grads, scale)
+        } else {
+            let products = InPlace {
+                w_y: &self.params.w_y,
+                w_h: &self.params.w_h,
+            };
+            self.batch_bptt_loop(loss, &products, xs, trace, targets, grads, scale)
+        }
+    }
+
+    /// [`batch_bptt`](Self::batch_bptt) by `W_yᵀ`, `W_hᵀ` formed in this function's own frame.
+    #[inline(never)]
+    fn batch_bptt_transposed<L, Steps, Y, const B: usize>(
+        &self,
+        loss: L,
+        xs: &[SMatrix<T, I, B>],
+        trace: &BatchTrace<H, O, B, T, Steps>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        scale: T,
+    ) -> BatchSummary<H, B, T>
+    where
+        L: LossFor<G, T>,
+        Steps: AsRef<[BatchStep<H, O, B, T>]>,
+        Y: BatchTargets<T, O, B> + ?Sized,
+    {
+        let products = Transposed::of(&self.params);
+        self.batch_bptt_loop(loss, &products, xs, trace, targets, grads, scale)
+    }
+
+    /// The BPTT loop over a batch, `t = T … 1`, one row of the gradient table per line.
+    #[allow(clippy::too_many_arguments)]
+    fn batch_bptt_loop<L, P, Steps, Y, const B: usize>(
+        &self,
+        _loss: L,
+        products: &P,
+        xs: &[SMatrix<T, I, B>],
+        trace: &BatchTrace<H, O, B, T, Steps>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        scale: T,
+    ) -> BatchSummary<H, B, T>
+    where
+        L: LossFor<G, T>,
+        P: BackProducts<T, H, O>,
         Steps: AsRef<[BatchStep<H, O, B, T>]>,
         Y: BatchTargets<T, O, B> + ?Sized,
     {
@@ -170,8 +224,6 @@ where
             xs.len()
         );
         check_batch_targets(targets, steps.len());
-        let p = &self.params;
-        let one = T::one();
         let mut loss = T::zero();
         // W_hᵀ ΔZ_{t+1}: what flows back into H_t from the future (zero after the last step).
         let mut from_future = SMatrix::<T, H, B>::zeros();
@@ -183,24 +235,22 @@ where
                 let (l_t, delta_a) = output_deltas::<L, G, T, O, B>(&step.a, &step.y_hat, y);
                 loss += l_t;
                 // ∂L/∂W_y += ΔA_t H_tᵀ
-                grads.w_y.gemm(scale, &delta_a, &step.h.transpose(), one);
+                gemm_nt_add(&mut grads.w_y, scale, &delta_a, &step.h);
                 // ∂L/∂b_y += ΔA_t 1
                 grads.b_y += delta_a.column_sum() * scale;
                 // ∂L/∂H_t = W_yᵀ ΔA_t + W_hᵀ ΔZ_{t+1}
-                dl_dh.gemm_tr(one, &p.w_y, &delta_a, one);
+                products.batch_add_output_gradient(&mut dl_dh, &delta_a);
             }
             // ΔZ_t = f′(Z_t) ⊙ ∂L/∂H_t
             let delta_z = BatchDiagonal::of_activation::<F>(&step.z, &step.h).hadamard(&dl_dh);
             // ∂L/∂W_x += ΔZ_t X_tᵀ
-            grads.w_x.gemm(scale, &delta_z, &x.transpose(), one);
+            gemm_nt_add(&mut grads.w_x, scale, &delta_z, x);
             // ∂L/∂W_h += ΔZ_t H_{t−1}ᵀ
-            grads
-                .w_h
-                .gemm(scale, &delta_z, &trace.state_before(t).transpose(), one);
+            gemm_nt_add(&mut grads.w_h, scale, &delta_z, trace.state_before(t));
             // ∂L/∂b_h += ΔZ_t 1
             grads.b_h += delta_z.column_sum() * scale;
             // W_hᵀ ΔZ_t, for step t − 1; after t = 1 it is ∂L/∂H_0.
-            from_future = p.w_h.tr_mul(&delta_z);
+            from_future = products.batch_through_recurrence(&delta_z);
         }
         BatchSummary {
             loss: loss * scale,

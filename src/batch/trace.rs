@@ -1,6 +1,7 @@
 //! The forward pass over a batch, streamed or recorded for backpropagation through time.
 
 use crate::activation::{HiddenActivation, OutputActivation};
+use crate::kernels::gemm_add;
 use crate::model::Rnn;
 use crate::scalar::Real;
 use nalgebra::SMatrix;
@@ -193,11 +194,11 @@ where
     ) -> BatchStep<H, O, B, T> {
         let p = &self.params;
         let mut z = SMatrix::<T, H, B>::from_fn(|i, _| p.b_h[i]);
-        z.gemm(T::one(), &p.w_h, h_prev, T::one());
-        z.gemm(T::one(), &p.w_x, x, T::one());
+        gemm_add(&mut z, &p.w_h, h_prev);
+        gemm_add(&mut z, &p.w_x, x);
         let h = z.map(F::activate);
         let mut a = SMatrix::<T, O, B>::from_fn(|k, _| p.b_y[k]);
-        a.gemm(T::one(), &p.w_y, &h, T::one());
+        gemm_add(&mut a, &p.w_y, &h);
         let mut y_hat = SMatrix::<T, O, B>::zeros();
         for (mut y_hat_b, a_b) in y_hat.column_iter_mut().zip(a.column_iter()) {
             y_hat_b.copy_from(&G::forward(&a_b.into_owned()));

@@ -9,7 +9,11 @@ The work, for (I, H, O, T) in SIZES, f32 and f64, tanh / softmax / cross-entropy
 target at every step, from the same weights and data as benches/support/mod.rs:
 
 - forward + backward of one sequence: the loss, every parameter gradient and dL/dh0;
-- a streaming step: (h, x) -> (h', softmax(W_y h' + b_y)), nothing recorded.
+- a streaming step: (h, x) -> (h', softmax(W_y h' + b_y)), nothing recorded;
+- forward + backward of a minibatch of B = 1 and B = 32 sequences (the summed loss, every
+  parameter gradient and dL/dH0): this crate's batch_forward_into + batch_backward (matrix-matrix
+  products), the DMatrix peer looping over the sequences, JAX on (T, B, ·) arrays, PyTorch nn.RNN
+  on a (T, B, I) tensor.
 
 Time is CPU time, as in the Rust benches (benches/support: thread CPU time): here the process's
 (`time.process_time_ns`), with the process and every thread it starts pinned to one core
@@ -35,10 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = [(4, 8, 2, 16), (16, 32, 8, 64), (64, 128, 32, 128)]
-# MINIBATCH HOOK: when src/batch.rs lands, add the batch-32 forward + backward here
-# (JAX: vmap over the batch inside value_and_grad; PyTorch: nn.RNN on a (T, B, I) tensor) and
-# read the crate's "minibatch_forward_backward/static-f32/16x32x8x64xB32" results (see the
-# MINIBATCH HOOK in benches/bptt.rs).
+BATCH = 32  # the minibatch size of the "minibatch_forward_backward" benches (and B = 1)
 
 
 # --- the model and data of benches/support/mod.rs -------------------------------------------
@@ -61,6 +62,15 @@ def data(I, O, T):
     xs = [[((t + i) % 3) - 1.0 for i in range(I)] for t in range(T)]
     classes = [(3 * t) % O for t in range(T)]
     ys = [[1.0 if k == c else 0.0 for k in range(O)] for c in classes]
+    return xs, ys, classes
+
+
+def batch_data(I, O, T, B):
+    """benches/support/mod.rs's batch_inputs/batch_targets: sequence b is `data` shifted by b,
+    x[t][b][i] = ((t + i + b) mod 3) - 1, class (3t + b) mod O; shapes (T, B, I), (T, B, O)."""
+    xs = [[[((t + i + b) % 3) - 1.0 for i in range(I)] for b in range(B)] for t in range(T)]
+    classes = [[(3 * t + b) % O for b in range(B)] for t in range(T)]
+    ys = [[[1.0 if k == c else 0.0 for k in range(O)] for c in row] for row in classes]
     return xs, ys, classes
 
 
@@ -121,6 +131,19 @@ def jax_benchmarks(sizes, precisions):
 
     forward_backward = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
 
+    def batch_loss(params, h0, xs, ys):
+        """The same model on a batch: h0 (B, H), xs (T, B, I), ys (T, B, O); rows are sequences."""
+        w_x, w_h, b_h, w_y, b_y = params
+
+        def cell(h, x):
+            h = jnp.tanh(h @ w_h.T + x @ w_x.T + b_h)
+            return h, h @ w_y.T + b_y
+
+        _, logits = jax.lax.scan(cell, h0, xs)
+        return -jnp.sum(ys * jax.nn.log_softmax(logits))
+
+    batch_forward_backward = jax.jit(jax.value_and_grad(batch_loss, argnums=(0, 1)))
+
     @jax.jit
     def step(params, h, x):
         w_x, w_h, b_h, w_y, b_y = params
@@ -140,6 +163,12 @@ def jax_benchmarks(sizes, precisions):
                 lambda: jax.block_until_ready(forward_backward(params, h0, xs, ys)))
             results[("step", I, H, O, T, precision)] = measure(
                 lambda: jax.block_until_ready(step(params, h0, x0)))
+            for B in (1, BATCH):
+                bxs, bys, _ = batch_data(I, O, T, B)
+                bxs, bys = jnp.asarray(bxs, dtype), jnp.asarray(bys, dtype)
+                bh0 = jnp.zeros((B, H), dtype)
+                results[("minibatch_forward_backward", I, H, O, T, precision, B)] = measure(
+                    lambda: jax.block_until_ready(batch_forward_backward(params, bh0, bxs, bys)))
     return results, f"jax {jax.__version__}"
 
 
@@ -191,6 +220,23 @@ def torch_benchmarks(sizes, precisions):
 
             results[("forward_backward", I, H, O, T, precision)] = measure(forward_backward)
             results[("step", I, H, O, T, precision)] = measure(step)
+            for B in (1, BATCH):
+                bxs, _, bclasses = batch_data(I, O, T, B)
+                bxs = torch.tensor(bxs, dtype=dtype)  # (T, B, I)
+                bclasses = torch.tensor(bclasses).reshape(T * B)
+
+                def batch_forward_backward(bxs=bxs, bclasses=bclasses, B=B):
+                    for p in parameters_:
+                        p.grad = None
+                    h0 = torch.zeros(1, B, H, dtype=dtype, requires_grad=True)
+                    states, _ = rnn(bxs, h0)
+                    logits = linear(states.reshape(T * B, H))
+                    loss = torch.nn.functional.cross_entropy(logits, bclasses, reduction="sum")
+                    loss.backward()
+                    return loss, h0.grad
+
+                results[("minibatch_forward_backward", I, H, O, T, precision, B)] = measure(
+                    batch_forward_backward)
     return results, f"torch {torch.__version__} (torch.set_num_threads(1))"
 
 
@@ -211,8 +257,8 @@ def criterion_median(ident, since):
     return {"median": m["point_estimate"], "q1": ci["lower_bound"], "q3": ci["upper_bound"]}
 
 
-def rust_ids(kind, I, H, O, T, precision):
-    shape = f"{I}x{H}x{O}" + (f"x{T}" if kind == "forward_backward" else "")
+def rust_ids(kind, I, H, O, T, precision, B=None):
+    shape = f"{I}x{H}x{O}" + (f"x{T}" if kind != "step" else "") + (f"xB{B}" if B else "")
     ids = {"static-rnn": f"{kind}/static-{precision}/{shape}"}
     if precision == "f32":
         ids["static-rnn FastTanh"] = f"{kind}/static-fasttanh-f32/{shape}"
@@ -242,7 +288,7 @@ def main():
     since = time.time()
 
     if not args.no_cargo:
-        pattern = "|".join(f"{I}x{H}x{O}(x{T})?$" for (I, H, O, T) in sizes)
+        pattern = "|".join(f"{I}x{H}x{O}(x{T}(xB[0-9]+)?)?$" for (I, H, O, T) in sizes)
         command = ["cargo", "bench", "--bench", "bptt", "--", pattern]
         print("$", " ".join(command), flush=True)
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -257,16 +303,22 @@ def main():
           "[95 % CI of the median] for criterion;\n"
           "after a peer: its median / static-rnn's (Tanh, and FastTanh in f32)\n")
 
-    for kind in ("forward_backward", "step"):
+    cases = [("forward_backward", None), ("step", None),
+             ("minibatch_forward_backward", 1), ("minibatch_forward_backward", BATCH)]
+    for kind, B in cases:
         for (I, H, O, T) in sizes:
             for precision in args.precisions:
-                key = (kind, I, H, O, T, precision)
+                key = (kind, I, H, O, T, precision) + ((B,) if B else ())
                 rows = {name: criterion_median(ident, since)
-                        for name, ident in rust_ids(kind, I, H, O, T, precision).items()}
+                        for name, ident in rust_ids(kind, I, H, O, T, precision, B).items()}
+                if rows.get("static-rnn FastTanh") is None:
+                    rows.pop("static-rnn FastTanh", None)  # benched at some sizes only
                 rows["JAX (jit)"] = jax_results.get(key, {}).get("cpu")
                 rows["PyTorch"] = torch_results.get(key, {}).get("cpu")
                 title = f"{kind.replace('_', ' + ')}  I={I} H={H} O={O}" + (
-                    f" T={T}" if kind == "forward_backward" else "") + f"  {precision}"
+                    f" T={T}" if kind != "step" else "") + (f" B={B}" if B else "") + f"  {precision}"
+                if B:
+                    title += f"   (per batch; per sequence: divide by {B})"
                 print(title)
                 ours = {n: r for n, r in rows.items() if n.startswith("static-rnn") and r}
                 for name, r in rows.items():
@@ -274,6 +326,8 @@ def main():
                         print(f"  {name:<20} not measured")
                         continue
                     line = f"  {name:<20} {fmt(r['median']):>10}  [{fmt(r['q1'])} – {fmt(r['q3'])}]"
+                    if B and B > 1:
+                        line += f"  = {fmt(r['median'] / B)}/seq"
                     if not name.startswith("static-rnn"):
                         line += "   " + "  ".join(
                             f"{r['median'] / o['median']:5.2f}× {n.removeprefix('static-rnn').strip() or 'Tanh'}"
