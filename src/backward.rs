@@ -399,18 +399,20 @@ pub(crate) trait BackProducts<T: Real, const H: usize, const O: usize> {
     /// `W_hᵀ δz_t` ([`through_recurrence`]).
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H>;
 
-    /// `∂L/∂H_t ← ∂L/∂H_t + W_yᵀ ΔA_t` for a batch.
-    fn batch_add_output_gradient<const B: usize>(
+    /// `∂L/∂H_t ← ∂L/∂H_t + W_yᵀ ΔA_t` for a batch (`VECTOR_BYTES`: see
+    /// [`Vectorized`](crate::dispatch::Vectorized)).
+    fn batch_add_output_gradient<const VECTOR_BYTES: usize, const B: usize>(
         &self,
         dl_dh: &mut SMatrix<T, H, B>,
         delta_a: &SMatrix<T, O, B>,
     );
 
-    /// `W_hᵀ ΔZ_t` for a batch.
-    fn batch_through_recurrence<const B: usize>(
+    /// `product ← W_hᵀ ΔZ_t` for a batch (overwritten).
+    fn batch_through_recurrence<const VECTOR_BYTES: usize, const B: usize>(
         &self,
+        product: &mut SMatrix<T, H, B>,
         delta_z: &SMatrix<T, H, B>,
-    ) -> SMatrix<T, H, B>;
+    );
 }
 
 /// By `W_yᵀ` and `W_hᵀ`, formed once per pass.
@@ -442,21 +444,23 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transpos
         through_recurrence_transposed(&self.w_h_t, delta_z)
     }
 
-    fn batch_add_output_gradient<const B: usize>(
+    #[inline(always)]
+    fn batch_add_output_gradient<const VECTOR_BYTES: usize, const B: usize>(
         &self,
         dl_dh: &mut SMatrix<T, H, B>,
         delta_a: &SMatrix<T, O, B>,
     ) {
-        gemm_add(dl_dh, &self.w_y_t, delta_a);
+        gemm_add::<VECTOR_BYTES, _, _, _, _>(dl_dh, &self.w_y_t, delta_a);
     }
 
-    fn batch_through_recurrence<const B: usize>(
+    #[inline(always)]
+    fn batch_through_recurrence<const VECTOR_BYTES: usize, const B: usize>(
         &self,
+        product: &mut SMatrix<T, H, B>,
         delta_z: &SMatrix<T, H, B>,
-    ) -> SMatrix<T, H, B> {
-        let mut product = SMatrix::zeros();
-        gemm_add(&mut product, &self.w_h_t, delta_z);
-        product
+    ) {
+        product.fill(T::zero());
+        gemm_add::<VECTOR_BYTES, _, _, _, _>(product, &self.w_h_t, delta_z);
     }
 }
 
@@ -479,7 +483,8 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<
         through_recurrence(self.w_h, delta_z)
     }
 
-    fn batch_add_output_gradient<const B: usize>(
+    #[inline(always)]
+    fn batch_add_output_gradient<const VECTOR_BYTES: usize, const B: usize>(
         &self,
         dl_dh: &mut SMatrix<T, H, B>,
         delta_a: &SMatrix<T, O, B>,
@@ -487,11 +492,13 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<
         dl_dh.gemm_tr(T::one(), self.w_y, delta_a, T::one());
     }
 
-    fn batch_through_recurrence<const B: usize>(
+    #[inline(always)]
+    fn batch_through_recurrence<const VECTOR_BYTES: usize, const B: usize>(
         &self,
+        product: &mut SMatrix<T, H, B>,
         delta_z: &SMatrix<T, H, B>,
-    ) -> SMatrix<T, H, B> {
-        self.w_h.tr_mul(delta_z)
+    ) {
+        product.gemm_tr(T::one(), self.w_h, delta_z, T::zero());
     }
 }
 

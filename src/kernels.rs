@@ -129,72 +129,89 @@ fn ger_k_add_blocked<T: Real, const R: usize, const C: usize, const K: usize, co
     }
 }
 
-/// Bytes of one vector register of the build's target: 16 (SSE2, NEON, the default), 32 with
-/// AVX, 64 with AVX-512. The matrix–matrix tiles are two registers tall.
-const VECTOR_BYTES: usize = if cfg!(target_feature = "avx512f") {
-    64
-} else if cfg!(target_feature = "avx") {
-    32
-} else {
-    16
-};
-
 /// Columns per tile of [`gemm_add`] and [`gemm_nt_add`]: `2 × 4` accumulator registers, the
 /// two of a column of `A`, and the broadcast scalar fit the 16 vector registers of x86-64.
 const TILE_COLUMNS: usize = 4;
 
-/// `C ← C + A B` for `A` of `R × K`, `B` of `K × N`.
+/// `C ← C + A B` for `A` of `R × K`, `B` of `K × N`, in tiles sized for vector registers of
+/// `VECTOR_BYTES` (the result does not depend on it).
 #[inline(always)]
-pub(crate) fn gemm_add<T: Real, const R: usize, const K: usize, const N: usize>(
+pub(crate) fn gemm_add<
+    const VECTOR_BYTES: usize,
+    T: Real,
+    const R: usize,
+    const K: usize,
+    const N: usize,
+>(
     c: &mut SMatrix<T, R, N>,
     a: &SMatrix<T, R, K>,
     b: &SMatrix<T, K, N>,
 ) {
     let b = &b.data.0;
-    tiled_add::<T, R, K, N>(&mut c.data.0, &a.data.0, T::one(), |p, j| b[j][p]);
+    tiled_add::<VECTOR_BYTES, T, R, K, N>(&mut c.data.0, &a.data.0, T::one(), |p, j| b[j][p]);
 }
 
 /// `G ← G + α A Bᵀ` for `A` of `R × N`, `B` of `C × N`: the sum over the `N` columns of `α`
 /// times their outer products, `Σ_p α a_p b_pᵀ` (in a minibatch, the sum over the sequences).
+/// Tiles as [`gemm_add`].
 #[inline(always)]
-pub(crate) fn gemm_nt_add<T: Real, const R: usize, const C: usize, const N: usize>(
+pub(crate) fn gemm_nt_add<
+    const VECTOR_BYTES: usize,
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const N: usize,
+>(
     g: &mut SMatrix<T, R, C>,
     alpha: T,
     a: &SMatrix<T, R, N>,
     b: &SMatrix<T, C, N>,
 ) {
     let b = &b.data.0;
-    tiled_add::<T, R, N, C>(&mut g.data.0, &a.data.0, alpha, |p, j| b[p][j]);
+    tiled_add::<VECTOR_BYTES, T, R, N, C>(&mut g.data.0, &a.data.0, alpha, |p, j| b[p][j]);
 }
 
 /// `C[:, j] ← C[:, j] + α Σ_p A[:, p] s(p, j)`: the body of [`gemm_add`] (`s(p, j) = B[p, j]`) and
 /// [`gemm_nt_add`] (`s(p, j) = B[j, p]`), in tiles of two vector registers of rows by
 /// [`TILE_COLUMNS`] columns whose sums over `p` are formed in registers and added to `C` once.
+/// The rows a full tile does not cover go through tiles of half the height, and so on down to
+/// one row. Every entry is the same sum, `α (Σ_p a_ip s_pj)` added to `c_ij` with `p` in order,
+/// whatever the tile it falls in: the result does not depend on `VECTOR_BYTES`.
 #[inline(always)]
-fn tiled_add<T: Real, const R: usize, const K: usize, const N: usize>(
+fn tiled_add<const VECTOR_BYTES: usize, T: Real, const R: usize, const K: usize, const N: usize>(
     c: &mut [[T; R]; N],
     a: &[[T; R]; K],
     alpha: T,
     s: impl Fn(usize, usize) -> T,
 ) {
-    if size_of::<T>() == 4 {
-        tiled_add_rows::<T, R, K, N, { 2 * VECTOR_BYTES / 4 }>(c, a, alpha, s);
-    } else {
-        tiled_add_rows::<T, R, K, N, { 2 * VECTOR_BYTES / 8 }>(c, a, alpha, s);
+    // Rows per full tile: two registers (a generic const expression cannot divide by size_of::<T>()).
+    let lanes = VECTOR_BYTES / size_of::<T>();
+    let mut row = 0;
+    if 2 * lanes >= 32 {
+        row = tiled_add_rows::<T, R, K, N, 32>(c, a, alpha, &s, row);
     }
+    if 2 * lanes >= 16 {
+        row = tiled_add_rows::<T, R, K, N, 16>(c, a, alpha, &s, row);
+    }
+    row = tiled_add_rows::<T, R, K, N, 8>(c, a, alpha, &s, row);
+    row = tiled_add_rows::<T, R, K, N, 4>(c, a, alpha, &s, row);
+    tiled_add_rows::<T, R, K, N, 1>(c, a, alpha, &s, row);
 }
 
-/// [`tiled_add`] with `RB` rows per tile.
+/// [`tiled_add`] on the rows from `start` in tiles of `RB` rows, as many as fit; returns the
+/// first row left.
 #[inline(always)]
 fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const RB: usize>(
     c: &mut [[T; R]; N],
     a: &[[T; R]; K],
     alpha: T,
-    s: impl Fn(usize, usize) -> T,
-) {
+    s: &impl Fn(usize, usize) -> T,
+    start: usize,
+) -> usize {
+    let blocks = (R - start) / RB;
     let full_columns = N - N % TILE_COLUMNS;
-    for block in 0..R / RB {
-        let a_block = |p: usize| &a[p].as_chunks::<RB>().0[block];
+    for block in 0..blocks {
+        let a_block = |p: usize| &a[p][start..].as_chunks::<RB>().0[block];
         for j0 in (0..full_columns).step_by(TILE_COLUMNS) {
             let mut tile = [[T::zero(); RB]; TILE_COLUMNS];
             for p in 0..K {
@@ -207,7 +224,7 @@ fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const
                 }
             }
             for (jj, column) in tile.iter().enumerate() {
-                let c_block = &mut c[j0 + jj].as_chunks_mut::<RB>().0[block];
+                let c_block = &mut c[j0 + jj][start..].as_chunks_mut::<RB>().0[block];
                 for (c_ij, &t) in c_block.iter_mut().zip(column) {
                     *c_ij += alpha * t;
                 }
@@ -221,21 +238,13 @@ fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const
                     *t += a_ip * s_pj;
                 }
             }
-            let c_block = &mut c_j.as_chunks_mut::<RB>().0[block];
+            let c_block = &mut c_j[start..].as_chunks_mut::<RB>().0[block];
             for (c_ij, &t) in c_block.iter_mut().zip(&column) {
                 *c_ij += alpha * t;
             }
         }
     }
-    for i in R - R % RB..R {
-        for (j, c_j) in c.iter_mut().enumerate() {
-            let mut sum = T::zero();
-            for (p, a_p) in a.iter().enumerate() {
-                sum += a_p[i] * s(p, j);
-            }
-            c_j[i] += alpha * sum;
-        }
-    }
+    start + blocks * RB
 }
 
 #[cfg(test)]
@@ -298,31 +307,47 @@ mod tests {
     }
 
     /// `C + A B` and `G + α A Bᵀ` against nalgebra's products, for shapes on, off and below the
-    /// tile sizes (rows: two vector registers; columns: `TILE_COLUMNS`).
+    /// tile sizes (rows: two vector registers; columns: `TILE_COLUMNS`), and the same bits for
+    /// every register width the tiles are sized for.
     fn check_gemm<T: Real, const R: usize, const K: usize, const N: usize>(tolerance: f64) {
         let c = crate::scalar::constant::<T>;
         let a = SMatrix::<T, R, K>::from_fn(|i, p| c(((i * 7 + p * 3) as f64).sin()));
         let b = SMatrix::<T, K, N>::from_fn(|p, j| c(((p * 5 + j) as f64).cos()));
         let c0 = SMatrix::<T, R, N>::from_fn(|i, j| c((i + 2 * j) as f64 * 0.01));
         let size = |m: SMatrix<T, R, N>| crate::scalar::to_f64(m.amax());
-
-        let mut product = c0;
-        gemm_add(&mut product, &a, &b);
-        let expected = c0 + a * b;
-        let error = size(product - expected);
-        assert!(
-            error <= tolerance * size(expected),
-            "A B, {R}×{K}×{N}: error {error:e}"
-        );
-
         let alpha = c(-0.375);
-        let mut product = c0;
-        gemm_nt_add(&mut product, alpha, &a, &b.transpose());
-        let expected = c0 + a * b * alpha;
-        let error = size(product - expected);
+        let products =
+            |gemm: &dyn Fn(&mut SMatrix<T, R, N>), expected: SMatrix<T, R, N>, what: &str| {
+                let mut product = c0;
+                gemm(&mut product);
+                let error = size(product - expected);
+                assert!(
+                    error <= tolerance * size(expected),
+                    "{what}, {R}×{K}×{N}: error {error:e}"
+                );
+                product
+            };
+        let bt = b.transpose();
+        let mut results = [(c0, c0); 3];
+        for (result, width) in results.iter_mut().zip([16, 32, 64]) {
+            let nn = |m: &mut SMatrix<T, R, N>| match width {
+                16 => gemm_add::<16, _, _, _, _>(m, &a, &b),
+                32 => gemm_add::<32, _, _, _, _>(m, &a, &b),
+                _ => gemm_add::<64, _, _, _, _>(m, &a, &b),
+            };
+            let nt = |m: &mut SMatrix<T, R, N>| match width {
+                16 => gemm_nt_add::<16, _, _, _, _>(m, alpha, &a, &bt),
+                32 => gemm_nt_add::<32, _, _, _, _>(m, alpha, &a, &bt),
+                _ => gemm_nt_add::<64, _, _, _, _>(m, alpha, &a, &bt),
+            };
+            *result = (
+                products(&nn, c0 + a * b, "A B"),
+                products(&nt, c0 + a * b * alpha, "α A Bᵀ"),
+            );
+        }
         assert!(
-            error <= tolerance * size(expected),
-            "α A Bᵀ, {R}×{K}×{N}: error {error:e}"
+            results.iter().all(|r| *r == results[0]),
+            "{R}×{K}×{N}: widths differ"
         );
     }
 

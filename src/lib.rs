@@ -21,6 +21,7 @@ pub mod batch;
 #[cfg(feature = "alloc")]
 pub mod boxed;
 pub mod clip;
+mod dispatch;
 #[cfg(feature = "alloc")]
 pub mod export;
 mod features;

@@ -5,6 +5,7 @@ use super::targets::{BatchTargets, check_batch_targets};
 use super::trace::{BatchStep, BatchTrace};
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::backward::{BackProducts, InPlace, Transposed, transposes_fit};
+use crate::dispatch::{Vectorized, widest};
 use crate::kernels::gemm_nt_add;
 use crate::loss::LossFor;
 use crate::model::Rnn;
@@ -173,7 +174,7 @@ where
                 w_y: &self.params.w_y,
                 w_h: &self.params.w_h,
             };
-            self.batch_bptt_loop(loss, &products, xs, trace, targets, grads, scale)
+            self.batch_bptt_widest(loss, &products, xs, trace, targets, grads, scale)
         }
     }
 
@@ -194,12 +195,113 @@ where
         Y: BatchTargets<T, O, B> + ?Sized,
     {
         let products = Transposed::of(&self.params);
-        self.batch_bptt_loop(loss, &products, xs, trace, targets, grads, scale)
+        self.batch_bptt_widest(loss, &products, xs, trace, targets, grads, scale)
+    }
+
+    /// [`batch_bptt_loop`](Self::batch_bptt_loop) compiled for the widest vector instructions
+    /// ([`widest`]).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn batch_bptt_widest<L, P, Steps, Y, const B: usize>(
+        &self,
+        loss: L,
+        products: &P,
+        xs: &[SMatrix<T, I, B>],
+        trace: &BatchTrace<H, O, B, T, Steps>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        scale: T,
+    ) -> BatchSummary<H, B, T>
+    where
+        L: LossFor<G, T>,
+        P: BackProducts<T, H, O>,
+        Steps: AsRef<[BatchStep<H, O, B, T>]>,
+        Y: BatchTargets<T, O, B> + ?Sized,
+    {
+        /// The arguments of `batch_bptt_loop`, as a [`Vectorized`] operation.
+        struct Loop<
+            'a,
+            const I: usize,
+            const H: usize,
+            const O: usize,
+            const B: usize,
+            F,
+            G,
+            T,
+            L,
+            P,
+            Steps,
+            Y: ?Sized,
+        >
+        where
+            F: HiddenActivation<T>,
+            G: OutputActivation<T>,
+            T: Real,
+        {
+            rnn: &'a Rnn<I, H, O, F, G, T>,
+            loss: L,
+            products: &'a P,
+            xs: &'a [SMatrix<T, I, B>],
+            trace: &'a BatchTrace<H, O, B, T, Steps>,
+            targets: &'a Y,
+            grads: &'a mut Params<I, H, O, T>,
+            scale: T,
+        }
+
+        impl<
+            const I: usize,
+            const H: usize,
+            const O: usize,
+            const B: usize,
+            F,
+            G,
+            T,
+            L,
+            P,
+            Steps,
+            Y,
+        > Vectorized for Loop<'_, I, H, O, B, F, G, T, L, P, Steps, Y>
+        where
+            F: HiddenActivation<T>,
+            G: OutputActivation<T>,
+            T: Real,
+            L: LossFor<G, T>,
+            P: BackProducts<T, H, O>,
+            Steps: AsRef<[BatchStep<H, O, B, T>]>,
+            Y: BatchTargets<T, O, B> + ?Sized,
+        {
+            type Output = BatchSummary<H, B, T>;
+
+            #[inline(always)]
+            fn run<const VECTOR_BYTES: usize>(self) -> BatchSummary<H, B, T> {
+                self.rnn.batch_bptt_loop::<VECTOR_BYTES, L, P, Steps, Y, B>(
+                    self.loss,
+                    self.products,
+                    self.xs,
+                    self.trace,
+                    self.targets,
+                    self.grads,
+                    self.scale,
+                )
+            }
+        }
+
+        widest(Loop {
+            rnn: self,
+            loss,
+            products,
+            xs,
+            trace,
+            targets,
+            grads,
+            scale,
+        })
     }
 
     /// The BPTT loop over a batch, `t = T … 1`, one row of the gradient table per line.
     #[allow(clippy::too_many_arguments)]
-    fn batch_bptt_loop<L, P, Steps, Y, const B: usize>(
+    #[inline(always)]
+    fn batch_bptt_loop<const VECTOR_BYTES: usize, L, P, Steps, Y, const B: usize>(
         &self,
         _loss: L,
         products: &P,
@@ -225,42 +327,47 @@ where
         );
         check_batch_targets(targets, steps.len());
         let mut loss = T::zero();
-        // W_hᵀ ΔZ_{t+1}: what flows back into H_t from the future (zero after the last step).
-        let mut from_future = SMatrix::<T, H, B>::zeros();
+        // ∂L/∂H_t, which starts as W_hᵀ ΔZ_{t+1}: what flows back into H_t from the future
+        // (zero after the last step).
+        let mut dl_dh = SMatrix::<T, H, B>::zeros();
         for (t, (step, x)) in steps.iter().zip(xs).enumerate().rev() {
-            // ∂L/∂H_t starts with W_hᵀ ΔZ_{t+1}.
-            let mut dl_dh = from_future;
             if let Some(y) = targets.at(t, steps.len()) {
                 // Output layer, at a scored step: L_t, ΔA_t column by column.
                 let (l_t, delta_a) = output_deltas::<L, G, T, O, B>(&step.a, &step.y_hat, y);
                 loss += l_t;
                 // ∂L/∂W_y += ΔA_t H_tᵀ
-                gemm_nt_add(&mut grads.w_y, scale, &delta_a, &step.h);
+                gemm_nt_add::<VECTOR_BYTES, _, _, _, _>(&mut grads.w_y, scale, &delta_a, &step.h);
                 // ∂L/∂b_y += ΔA_t 1
                 grads.b_y += delta_a.column_sum() * scale;
                 // ∂L/∂H_t = W_yᵀ ΔA_t + W_hᵀ ΔZ_{t+1}
-                products.batch_add_output_gradient(&mut dl_dh, &delta_a);
+                products.batch_add_output_gradient::<VECTOR_BYTES, B>(&mut dl_dh, &delta_a);
             }
             // ΔZ_t = f′(Z_t) ⊙ ∂L/∂H_t
             let delta_z = BatchDiagonal::of_activation::<F>(&step.z, &step.h).hadamard(&dl_dh);
             // ∂L/∂W_x += ΔZ_t X_tᵀ
-            gemm_nt_add(&mut grads.w_x, scale, &delta_z, x);
+            gemm_nt_add::<VECTOR_BYTES, _, _, _, _>(&mut grads.w_x, scale, &delta_z, x);
             // ∂L/∂W_h += ΔZ_t H_{t−1}ᵀ
-            gemm_nt_add(&mut grads.w_h, scale, &delta_z, trace.state_before(t));
+            gemm_nt_add::<VECTOR_BYTES, _, _, _, _>(
+                &mut grads.w_h,
+                scale,
+                &delta_z,
+                trace.state_before(t),
+            );
             // ∂L/∂b_h += ΔZ_t 1
             grads.b_h += delta_z.column_sum() * scale;
             // W_hᵀ ΔZ_t, for step t − 1; after t = 1 it is ∂L/∂H_0.
-            from_future = products.batch_through_recurrence(&delta_z);
+            products.batch_through_recurrence::<VECTOR_BYTES, B>(&mut dl_dh, &delta_z);
         }
         BatchSummary {
             loss: loss * scale,
-            dl_dh0: from_future * scale,
+            dl_dh0: dl_dh * scale,
         }
     }
 }
 
 /// `(Σ_b L_t⁽ᵇ⁾, ΔA_t)`, column `b` of `ΔA_t` being `δa_t` of sequence `b` from the
 /// per-sequence [`LossFor::loss_and_delta`].
+#[inline(always)]
 fn output_deltas<L, G, T, const O: usize, const B: usize>(
     a: &SMatrix<T, O, B>,
     y_hat: &SMatrix<T, O, B>,

@@ -1,6 +1,7 @@
 //! The forward pass over a batch, streamed or recorded for backpropagation through time.
 
 use crate::activation::{HiddenActivation, OutputActivation};
+use crate::dispatch::{Vectorized, widest};
 use crate::kernels::gemm_add;
 use crate::model::Rnn;
 use crate::scalar::Real;
@@ -145,11 +146,12 @@ where
             xs.len()
         );
         let steps = &mut buffer[..xs.len()];
-        let mut h = *h0;
-        for (step, x) in steps.iter_mut().zip(xs) {
-            *step = self.batch_record_step(&h, x);
-            h = step.h;
-        }
+        widest(BatchForward {
+            rnn: self,
+            h0,
+            xs,
+            steps: &mut *steps,
+        });
         BatchTrace { h0: *h0, steps }
     }
 
@@ -192,17 +194,74 @@ where
         h_prev: &SMatrix<T, H, B>,
         x: &SMatrix<T, I, B>,
     ) -> BatchStep<H, O, B, T> {
+        let mut step = BatchStep::zeros();
+        widest(BatchForward {
+            rnn: self,
+            h0: h_prev,
+            xs: core::slice::from_ref(x),
+            steps: core::slice::from_mut(&mut step),
+        });
+        step
+    }
+
+    /// [`batch_record_step`](Self::batch_record_step) into `step`.
+    #[inline(always)]
+    fn batch_record_step_into<const VECTOR_BYTES: usize, const B: usize>(
+        &self,
+        h_prev: &SMatrix<T, H, B>,
+        x: &SMatrix<T, I, B>,
+        step: &mut BatchStep<H, O, B, T>,
+    ) {
         let p = &self.params;
-        let mut z = SMatrix::<T, H, B>::from_fn(|i, _| p.b_h[i]);
-        gemm_add(&mut z, &p.w_h, h_prev);
-        gemm_add(&mut z, &p.w_x, x);
-        let h = z.map(F::activate);
-        let mut a = SMatrix::<T, O, B>::from_fn(|k, _| p.b_y[k]);
-        gemm_add(&mut a, &p.w_y, &h);
-        let mut y_hat = SMatrix::<T, O, B>::zeros();
-        for (mut y_hat_b, a_b) in y_hat.column_iter_mut().zip(a.column_iter()) {
+        for mut z_b in step.z.column_iter_mut() {
+            z_b.copy_from(&p.b_h);
+        }
+        gemm_add::<VECTOR_BYTES, _, _, _, _>(&mut step.z, &p.w_h, h_prev);
+        gemm_add::<VECTOR_BYTES, _, _, _, _>(&mut step.z, &p.w_x, x);
+        // Over the contiguous storage (column-major, the same order), which vectorizes.
+        for (h, &z) in step.h.as_mut_slice().iter_mut().zip(step.z.as_slice()) {
+            *h = F::activate(z);
+        }
+        for mut a_b in step.a.column_iter_mut() {
+            a_b.copy_from(&p.b_y);
+        }
+        gemm_add::<VECTOR_BYTES, _, _, _, _>(&mut step.a, &p.w_y, &step.h);
+        for (mut y_hat_b, a_b) in step.y_hat.column_iter_mut().zip(step.a.column_iter()) {
             y_hat_b.copy_from(&G::forward(&a_b.into_owned()));
         }
-        BatchStep { z, h, a, y_hat }
+    }
+}
+
+/// The forward loop over a batch, as a [`Vectorized`] operation: records `xs.len()` steps from
+/// `h0` into `steps`, each reading `H_{t−1}` where the previous one recorded it.
+struct BatchForward<'a, const I: usize, const H: usize, const O: usize, const B: usize, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    rnn: &'a Rnn<I, H, O, F, G, T>,
+    h0: &'a SMatrix<T, H, B>,
+    xs: &'a [SMatrix<T, I, B>],
+    steps: &'a mut [BatchStep<H, O, B, T>],
+}
+
+impl<const I: usize, const H: usize, const O: usize, const B: usize, F, G, T> Vectorized
+    for BatchForward<'_, I, H, O, B, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const VECTOR_BYTES: usize>(self) {
+        for (t, x) in self.xs.iter().enumerate() {
+            let (done, rest) = self.steps.split_at_mut(t);
+            let h_prev = done.last().map_or(self.h0, |previous| &previous.h);
+            self.rnn
+                .batch_record_step_into::<VECTOR_BYTES, B>(h_prev, x, &mut rest[0]);
+        }
     }
 }
