@@ -71,13 +71,13 @@ pub trait HiddenActivation<T: Real>: Copy + Default + Debug + 'static {
     fn derivative(z: T, h: T) -> T;
 
     /// `h = f(z)`, component by component.
-    #[inline]
+    #[inline(always)]
     fn forward<const N: usize>(z: &SVector<T, N>) -> SVector<T, N> {
         z.map(Self::activate)
     }
 
     /// The Jacobian `∂h/∂z = diag(f′(z))` at `z`, where `h = f(z)`.
-    #[inline]
+    #[inline(always)]
     fn jacobian<const N: usize>(z: &SVector<T, N>, h: &SVector<T, N>) -> Diagonal<T, N> {
         Diagonal::new(z.zip_map(h, Self::derivative))
     }
@@ -110,12 +110,12 @@ pub trait OutputActivation<T: Real>: Copy + Default + Debug + 'static {
 pub struct Tanh;
 
 impl<T: Real> HiddenActivation<T> for Tanh {
-    #[inline]
+    #[inline(always)]
     fn activate(z: T) -> T {
         z.tanh()
     }
 
-    #[inline]
+    #[inline(always)]
     fn derivative(_z: T, h: T) -> T {
         T::one() - h * h
     }
@@ -147,12 +147,12 @@ impl<T: Real> HiddenActivation<T> for Tanh {
 pub struct FastTanh;
 
 impl<T: Real> HiddenActivation<T> for FastTanh {
-    #[inline]
+    #[inline(always)]
     fn activate(z: T) -> T {
         numerics::fast_tanh(z)
     }
 
-    #[inline]
+    #[inline(always)]
     fn derivative(_z: T, h: T) -> T {
         T::one() - h * h
     }
@@ -171,12 +171,12 @@ impl<T: Real> HiddenActivation<T> for FastTanh {
 pub struct Relu;
 
 impl<T: Real> HiddenActivation<T> for Relu {
-    #[inline]
+    #[inline(always)]
     fn activate(z: T) -> T {
         if z > T::zero() { z } else { T::zero() }
     }
 
-    #[inline]
+    #[inline(always)]
     fn derivative(z: T, _h: T) -> T {
         if z > T::zero() { T::one() } else { T::zero() }
     }
@@ -198,12 +198,12 @@ impl<T: Real> HiddenActivation<T> for Relu {
 pub struct Sigmoid;
 
 impl<T: Real> HiddenActivation<T> for Sigmoid {
-    #[inline]
+    #[inline(always)]
     fn activate(z: T) -> T {
         numerics::sigmoid(z)
     }
 
-    #[inline]
+    #[inline(always)]
     fn derivative(_z: T, h: T) -> T {
         h * (T::one() - h)
     }
@@ -212,12 +212,12 @@ impl<T: Real> HiddenActivation<T> for Sigmoid {
 impl<T: Real> OutputActivation<T> for Sigmoid {
     type Jacobian<const N: usize> = Diagonal<T, N>;
 
-    #[inline]
+    #[inline(always)]
     fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
         <Self as HiddenActivation<T>>::forward(a)
     }
 
-    #[inline]
+    #[inline(always)]
     fn jacobian<const N: usize>(a: &SVector<T, N>, y_hat: &SVector<T, N>) -> Diagonal<T, N> {
         <Self as HiddenActivation<T>>::jacobian(a, y_hat)
     }
@@ -237,12 +237,12 @@ impl<T: Real> OutputActivation<T> for Sigmoid {
 pub struct Identity;
 
 impl<T: Real> HiddenActivation<T> for Identity {
-    #[inline]
+    #[inline(always)]
     fn activate(z: T) -> T {
         z
     }
 
-    #[inline]
+    #[inline(always)]
     fn derivative(_z: T, _h: T) -> T {
         T::one()
     }
@@ -251,12 +251,12 @@ impl<T: Real> HiddenActivation<T> for Identity {
 impl<T: Real> OutputActivation<T> for Identity {
     type Jacobian<const N: usize> = Diagonal<T, N>;
 
-    #[inline]
+    #[inline(always)]
     fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
         *a
     }
 
-    #[inline]
+    #[inline(always)]
     fn jacobian<const N: usize>(_a: &SVector<T, N>, _y_hat: &SVector<T, N>) -> Diagonal<T, N> {
         Diagonal::new(SVector::repeat(T::one()))
     }
@@ -279,12 +279,12 @@ pub struct Softmax;
 impl<T: Real> OutputActivation<T> for Softmax {
     type Jacobian<const N: usize> = SoftmaxJacobian<T, N>;
 
-    #[inline]
+    #[inline(always)]
     fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
         numerics::softmax(a)
     }
 
-    #[inline]
+    #[inline(always)]
     fn jacobian<const N: usize>(
         _a: &SVector<T, N>,
         y_hat: &SVector<T, N>,

@@ -10,6 +10,7 @@
 //! outputs (check them with [`Tensors::is_finite`](crate::Tensors::is_finite)) and nothing else.
 
 use crate::activation::{HiddenActivation, OutputActivation};
+use crate::dispatch::{Vectorized, widest};
 use crate::gradient_table::{
     accumulate_bias, accumulate_input_weights, accumulate_outer_products,
     accumulate_output_weights, accumulate_recurrent_weights, hidden_state_gradient,
@@ -284,7 +285,7 @@ where
                 w_y: &self.params.w_y,
                 w_h: &self.params.w_h,
             };
-            self.bptt_loop(loss, &products, xs, trace, targets, grads, intermediates)
+            self.bptt_widest(loss, &products, xs, trace, targets, grads, intermediates)
         }
     }
 
@@ -308,11 +309,88 @@ where
         // The backward products are by W_yᵀ and W_hᵀ: formed once, they are summed column by
         // column like the forward products, which vectorizes (a dot product per column does not).
         let products = Transposed::of(&self.params);
-        self.bptt_loop(loss, &products, xs, trace, targets, grads, intermediates)
+        self.bptt_widest(loss, &products, xs, trace, targets, grads, intermediates)
+    }
+
+    /// [`bptt_loop`](Self::bptt_loop) compiled for the widest vector instructions ([`widest`]).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn bptt_widest<L, B, Y, P>(
+        &self,
+        loss: L,
+        products: &P,
+        xs: &[SVector<T, I>],
+        trace: &Trace<H, O, T, B>,
+        targets: &Y,
+        grads: &mut Params<I, H, O, T>,
+        intermediates: Option<&mut [BackwardStep<H, O, T>]>,
+    ) -> BackwardSummary<H, T>
+    where
+        L: LossFor<G, T>,
+        B: AsRef<[ForwardStep<H, O, T>]>,
+        Y: Targets<T, O> + ?Sized,
+        P: BackProducts<T, H, O>,
+    {
+        /// The arguments of `bptt_loop`, as a [`Vectorized`] operation.
+        struct Loop<'a, const I: usize, const H: usize, const O: usize, F, G, T, L, B, Y, P>
+        where
+            F: HiddenActivation<T>,
+            G: OutputActivation<T>,
+            T: Real,
+            Y: ?Sized,
+        {
+            rnn: &'a Rnn<I, H, O, F, G, T>,
+            loss: L,
+            products: &'a P,
+            xs: &'a [SVector<T, I>],
+            trace: &'a Trace<H, O, T, B>,
+            targets: &'a Y,
+            grads: &'a mut Params<I, H, O, T>,
+            intermediates: Option<&'a mut [BackwardStep<H, O, T>]>,
+        }
+
+        impl<const I: usize, const H: usize, const O: usize, F, G, T, L, B, Y, P> Vectorized
+            for Loop<'_, I, H, O, F, G, T, L, B, Y, P>
+        where
+            F: HiddenActivation<T>,
+            G: OutputActivation<T>,
+            T: Real,
+            L: LossFor<G, T>,
+            B: AsRef<[ForwardStep<H, O, T>]>,
+            Y: Targets<T, O> + ?Sized,
+            P: BackProducts<T, H, O>,
+        {
+            type Output = BackwardSummary<H, T>;
+
+            #[inline(always)]
+            fn run<const VECTOR_BYTES: usize>(self) -> BackwardSummary<H, T> {
+                self.rnn.bptt_loop(
+                    self.loss,
+                    self.products,
+                    self.xs,
+                    self.trace,
+                    self.targets,
+                    self.grads,
+                    self.intermediates,
+                )
+            }
+        }
+
+        widest(Loop {
+            rnn: self,
+            loss,
+            products,
+            xs,
+            trace,
+            targets,
+            grads,
+            intermediates,
+        })
     }
 
     /// The BPTT loop, `t = T … 1`, one row of the gradient table per line.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn bptt_loop<L, B, Y, P>(
         &self,
         _loss: L,
@@ -432,6 +510,7 @@ impl<T: Real, const H: usize, const O: usize> Transposed<T, H, O> {
 }
 
 impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transposed<T, H, O> {
+    #[inline(always)]
     fn hidden_state_gradient(
         &self,
         delta_a: Option<&SVector<T, O>>,
@@ -440,6 +519,7 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transpos
         hidden_state_gradient_transposed(&self.w_y_t, delta_a, from_future)
     }
 
+    #[inline(always)]
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
         through_recurrence_transposed(&self.w_h_t, delta_z)
     }
@@ -471,6 +551,7 @@ pub(crate) struct InPlace<'a, T, const H: usize, const O: usize> {
 }
 
 impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<'_, T, H, O> {
+    #[inline(always)]
     fn hidden_state_gradient(
         &self,
         delta_a: Option<&SVector<T, O>>,
@@ -479,6 +560,7 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<
         hidden_state_gradient(self.w_y, delta_a, from_future)
     }
 
+    #[inline(always)]
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
         through_recurrence(self.w_h, delta_z)
     }
@@ -519,6 +601,7 @@ struct PendingOuterProducts<const H: usize, const O: usize, T> {
 }
 
 impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
+    #[inline(always)]
     fn new() -> Self {
         Self {
             steps: [0; GROUP],
@@ -530,6 +613,7 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
     }
 
     /// Adds step `t`'s `δz_t` and `δa_t` to the group, and the group to `grads` once it is full.
+    #[inline(always)]
     fn push<const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
         &mut self,
         t: usize,
@@ -566,6 +650,7 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
     }
 
     /// Adds the steps left in an incomplete group, one at a time.
+    #[inline(always)]
     fn finish<const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
         &mut self,
         xs: &[SVector<T, I>],

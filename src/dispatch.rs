@@ -55,6 +55,10 @@ pub(crate) fn widest<V: Vectorized>(operation: V) -> V::Output {
         }
     }
 
+    #[cfg(test)]
+    if tests::BUILD_ONLY.get() {
+        return operation.run::<BUILD_VECTOR_BYTES>();
+    }
     match Arch::new() {
         Arch::V4(simd) => Simd::vectorize(simd, Inlined::<V, 64>(operation)),
         Arch::V3(simd) => Simd::vectorize(simd, Inlined::<V, 32>(operation)),
@@ -73,6 +77,29 @@ pub(crate) fn widest<V: Vectorized>(operation: V) -> V::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
+    use {
+        crate::batch::BatchStep,
+        crate::{CrossEntropy, FastTanh, ForwardStep, Params, Rnn, Softmax, Tanh},
+        core::cell::Cell,
+        nalgebra::SVector,
+    };
+
+    #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
+    std::thread_local! {
+        /// Makes [`widest`] run the build's own copy, for the tests that compare the two.
+        pub(super) static BUILD_ONLY: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// `f()` computed by the widest copy and by the build's own, as (widest, build).
+    #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
+    fn both<R>(f: impl Fn() -> R) -> (R, R) {
+        let widest = f();
+        BUILD_ONLY.set(true);
+        let build = f();
+        BUILD_ONLY.set(false);
+        (widest, build)
+    }
     use crate::kernels::{gemm_add, gemm_nt_add};
     use crate::numerics::fast_tanh;
     use nalgebra::SMatrix;
@@ -115,5 +142,56 @@ mod tests {
         };
         assert!(same_bits(z.as_slice(), z_build.as_slice()));
         assert!(same_bits(g.as_slice(), g_build.as_slice()));
+    }
+
+    /// The model's own paths — a streaming step, forward + backward of one sequence, and of a
+    /// minibatch — give the same bits in the widest copy as in the build's (on a CPU without
+    /// AVX2 the two are the same copy, and this holds trivially).
+    #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
+    fn model_paths_agree<F: crate::HiddenActivation<T>, T: crate::Real>() {
+        let c = crate::scalar::constant::<T>;
+        let rnn = Rnn::<16, 32, 8, F, Softmax, T>::new(
+            SMatrix::from_fn(|i, j| c(((i * 7 + j * 3) as f64).sin() * 0.3)),
+            SMatrix::from_fn(|i, j| c(((i * 5 + j * 11) as f64).cos() * 0.2)),
+            SVector::from_fn(|i, _| c((i as f64).sin() * 0.1)),
+            SMatrix::from_fn(|i, j| c(((i * 3 + j) as f64).sin() * 0.4)),
+            SVector::from_fn(|i, _| c((i as f64).cos() * 0.1)),
+        );
+        let xs: [SVector<T, 16>; 20] =
+            core::array::from_fn(|t| SVector::from_fn(|i, _| c(((t * 16 + i) as f64).sin())));
+        let ys: [SVector<T, 8>; 20] =
+            core::array::from_fn(|t| SVector::from_fn(|k, _| c(f64::from(k == t % 8))));
+        let h0 = SVector::from_fn(|i, _| c(i as f64 * 0.01));
+        let (widest, build) = both(|| rnn.step(&h0, &xs[0]));
+        assert_eq!(widest, build, "step");
+        let (widest, build) = both(|| {
+            let mut buffer = [ForwardStep::zeros(); 20];
+            let trace = rnn.forward_into(&h0, &xs, &mut buffer);
+            let mut grads = Params::zeros();
+            let summary = rnn.backward(CrossEntropy, &xs, &trace, &ys, &mut grads);
+            (buffer, grads, summary)
+        });
+        assert_eq!(widest, build, "forward + backward");
+        let batch_xs: [SMatrix<T, 16, 5>; 20] =
+            core::array::from_fn(|t| SMatrix::from_fn(|i, b| c(((t * 16 + i + b) as f64).cos())));
+        let batch_ys: [SMatrix<T, 8, 5>; 20] =
+            core::array::from_fn(|t| SMatrix::from_fn(|k, b| c(f64::from(k == (t + b) % 8))));
+        let (widest, build) = both(|| {
+            let mut buffer = [BatchStep::zeros(); 20];
+            let trace = rnn.batch_forward_into(&SMatrix::zeros(), &batch_xs, &mut buffer);
+            let mut grads = Params::zeros();
+            let summary =
+                rnn.batch_backward(CrossEntropy, &batch_xs, &trace, &batch_ys, &mut grads);
+            (buffer, grads, summary)
+        });
+        assert_eq!(widest, build, "minibatch forward + backward");
+    }
+
+    #[test]
+    #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
+    fn model_paths_compute_the_same_bits_in_every_copy() {
+        model_paths_agree::<FastTanh, f32>();
+        model_paths_agree::<Tanh, f32>();
+        model_paths_agree::<Tanh, f64>();
     }
 }

@@ -41,7 +41,7 @@ use crate::scalar::Real;
 use nalgebra::{SMatrix, SVector};
 
 /// `∂L/∂W_y += δa_t h_tᵀ` (an `O × H` rank-one update, in place).
-#[inline]
+#[inline(always)]
 pub fn accumulate_output_weights<T: Real, const O: usize, const H: usize>(
     dl_dw_y: &mut SMatrix<T, O, H>,
     delta_a: &SVector<T, O>,
@@ -51,14 +51,14 @@ pub fn accumulate_output_weights<T: Real, const O: usize, const H: usize>(
 }
 
 /// `∂L/∂b += δ`: the bias rows, `∂L/∂b_y += δa_t` and `∂L/∂b_h += δz_t`.
-#[inline]
+#[inline(always)]
 pub fn accumulate_bias<T: Real, const N: usize>(dl_db: &mut SVector<T, N>, delta: &SVector<T, N>) {
     *dl_db += delta;
 }
 
 /// `∂L/∂h_t = W_yᵀ δa_t + W_hᵀ δz_{t+1}`, where `from_future = W_hᵀ δz_{t+1}`
 /// ([`through_recurrence`]) and `delta_a` is `None` at a step without a target (`δa_t = 0`).
-#[inline]
+#[inline(always)]
 pub fn hidden_state_gradient<T: Real, const O: usize, const H: usize>(
     w_y: &SMatrix<T, O, H>,
     delta_a: Option<&SVector<T, O>>,
@@ -74,7 +74,7 @@ pub fn hidden_state_gradient<T: Real, const O: usize, const H: usize>(
 /// [`hidden_state_gradient`] given `W_yᵀ` (`H × O`) instead of `W_y`: the same
 /// `∂L/∂h_t = W_yᵀ δa_t + W_hᵀ δz_{t+1}`, computed as a sum of the columns of `W_yᵀ`, which
 /// vectorizes. [`Rnn::backward`](crate::Rnn::backward) forms `W_yᵀ` once per pass and calls this.
-#[inline]
+#[inline(always)]
 pub fn hidden_state_gradient_transposed<T: Real, const O: usize, const H: usize>(
     w_y_t: &SMatrix<T, H, O>,
     delta_a: Option<&SVector<T, O>>,
@@ -88,7 +88,7 @@ pub fn hidden_state_gradient_transposed<T: Real, const O: usize, const H: usize>
 }
 
 /// `W_hᵀ δz_t`: what step `t` passes back to `h_{t−1}`; at `t = 1` it is `∂L/∂h_0`.
-#[inline]
+#[inline(always)]
 pub fn through_recurrence<T: Real, const H: usize>(
     w_h: &SMatrix<T, H, H>,
     delta_z: &SVector<T, H>,
@@ -99,7 +99,7 @@ pub fn through_recurrence<T: Real, const H: usize>(
 /// [`through_recurrence`] given `W_hᵀ` instead of `W_h`: the same `W_hᵀ δz_t`, computed as a
 /// sum of the columns of `W_hᵀ`, which vectorizes. [`Rnn::backward`](crate::Rnn::backward)
 /// forms `W_hᵀ` once per pass and calls this.
-#[inline]
+#[inline(always)]
 pub fn through_recurrence_transposed<T: Real, const H: usize>(
     w_h_t: &SMatrix<T, H, H>,
     delta_z: &SVector<T, H>,
@@ -110,7 +110,7 @@ pub fn through_recurrence_transposed<T: Real, const H: usize>(
 }
 
 /// `δz_t = f′(z_t) ⊙ ∂L/∂h_t`: the activation's diagonal Jacobian, applied element-wise.
-#[inline]
+#[inline(always)]
 pub fn pre_activation_gradient<T: Real, const H: usize>(
     f_prime: &Diagonal<T, H>,
     dl_dh: &SVector<T, H>,
@@ -119,7 +119,7 @@ pub fn pre_activation_gradient<T: Real, const H: usize>(
 }
 
 /// `∂L/∂W_x += δz_t x_tᵀ` (an `H × I` rank-one update, in place).
-#[inline]
+#[inline(always)]
 pub fn accumulate_input_weights<T: Real, const H: usize, const I: usize>(
     dl_dw_x: &mut SMatrix<T, H, I>,
     delta_z: &SVector<T, H>,
@@ -129,7 +129,7 @@ pub fn accumulate_input_weights<T: Real, const H: usize, const I: usize>(
 }
 
 /// `∂L/∂W_h += δz_t h_{t−1}ᵀ` (an `H × H` rank-one update, in place).
-#[inline]
+#[inline(always)]
 pub fn accumulate_recurrent_weights<T: Real, const H: usize>(
     dl_dw_h: &mut SMatrix<T, H, H>,
     delta_z: &SVector<T, H>,
@@ -150,7 +150,7 @@ pub fn accumulate_recurrent_weights<T: Real, const H: usize>(
 /// accumulate_outer_products(&mut dl_dw, [&d1, &d2], [&v1, &v2]);
 /// assert_eq!(dl_dw, d1 * v1.transpose() + d2 * v2.transpose());
 /// ```
-#[inline]
+#[inline(always)]
 pub fn accumulate_outer_products<T: Real, const R: usize, const C: usize, const K: usize>(
     dl_dw: &mut SMatrix<T, R, C>,
     deltas: [&SVector<T, R>; K],

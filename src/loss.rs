@@ -255,7 +255,7 @@ impl<T: Real, L: Loss<T>> Loss<T> for General<L> {
 }
 
 impl<T: Real, G: OutputActivation<T>, L: Loss<T>> LossFor<G, T> for General<L> {
-    #[inline]
+    #[inline(always)]
     fn loss_and_delta<const N: usize>(
         a: &SVector<T, N>,
         y_hat: &SVector<T, N>,
@@ -268,7 +268,7 @@ impl<T: Real, G: OutputActivation<T>, L: Loss<T>> LossFor<G, T> for General<L> {
 /// Softmax + cross-entropy, fused: `L_t = (Σ_k y_k) lse(a) − Σ_k y_k a_k` and
 /// `δa = (Σ_k y_k) ŷ − y`, which is `ŷ − y` when `y` is a distribution.
 impl<T: Real> LossFor<Softmax, T> for CrossEntropy {
-    #[inline]
+    #[inline(always)]
     fn loss_and_delta<const N: usize>(
         a: &SVector<T, N>,
         y_hat: &SVector<T, N>,
@@ -296,7 +296,7 @@ impl<T: Real> LossFor<Softmax, T> for CrossEntropy {
 /// cancellation of `σ(a_k) − 1` when `σ(a_k)` rounds close to `1`: at `a_k = 30`, `ŷ_k − 1` keeps
 /// about three correct digits, `−σ(−a_k)` all of them.
 impl<T: Real> LossFor<Sigmoid, T> for BinaryCrossEntropy {
-    #[inline]
+    #[inline(always)]
     fn loss_and_delta<const N: usize>(
         a: &SVector<T, N>,
         y_hat: &SVector<T, N>,
@@ -322,7 +322,7 @@ impl<T: Real> LossFor<Sigmoid, T> for BinaryCrossEntropy {
 
 /// Identity + squared error, fused: `L_t = Σ_k (a_k − y_k)²` and `δa = 2 (ŷ − y)`.
 impl<T: Real> LossFor<Identity, T> for Mse {
-    #[inline]
+    #[inline(always)]
     fn loss_and_delta<const N: usize>(
         _a: &SVector<T, N>,
         y_hat: &SVector<T, N>,
@@ -341,7 +341,7 @@ macro_rules! general_pairs {
             "` by the general path, `δa = J_g(a)ᵀ ∂L_t/∂ŷ`."
         )]
         impl<T: Real> LossFor<$activation, T> for $loss {
-            #[inline]
+            #[inline(always)]
             fn loss_and_delta<const N: usize>(
                 a: &SVector<T, N>,
                 y_hat: &SVector<T, N>,

@@ -6,6 +6,7 @@
 //! ```
 
 use crate::activation::{HiddenActivation, OutputActivation, Softmax, Tanh};
+use crate::dispatch::{Vectorized, widest};
 use crate::kernels::gemv_add;
 use crate::params::Params;
 use crate::scalar::Real;
@@ -139,7 +140,7 @@ where
     }
 
     /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`.
-    #[inline]
+    #[inline(always)]
     pub fn pre_activation(&self, h_prev: &SVector<T, H>, x: &SVector<T, I>) -> SVector<T, H> {
         let p = &self.params;
         let mut z = p.b_h;
@@ -149,7 +150,7 @@ where
     }
 
     /// The logits `a_t = W_y h_t + b_y`.
-    #[inline]
+    #[inline(always)]
     pub fn logits(&self, h: &SVector<T, H>) -> SVector<T, O> {
         let p = &self.params;
         let mut a = p.b_y;
@@ -180,8 +181,39 @@ where
         h_prev: &SVector<T, H>,
         x: &SVector<T, I>,
     ) -> (SVector<T, H>, SVector<T, O>) {
-        let h = F::forward(&self.pre_activation(h_prev, x));
-        let y_hat = G::forward(&self.logits(&h));
+        widest(Step {
+            rnn: self,
+            h_prev,
+            x,
+        })
+    }
+}
+
+/// [`Rnn::step`] as a [`Vectorized`] operation.
+struct Step<'a, const I: usize, const H: usize, const O: usize, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    rnn: &'a Rnn<I, H, O, F, G, T>,
+    h_prev: &'a SVector<T, H>,
+    x: &'a SVector<T, I>,
+}
+
+impl<const I: usize, const H: usize, const O: usize, F, G, T> Vectorized
+    for Step<'_, I, H, O, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    type Output = (SVector<T, H>, SVector<T, O>);
+
+    #[inline(always)]
+    fn run<const VECTOR_BYTES: usize>(self) -> Self::Output {
+        let h = F::forward(&self.rnn.pre_activation(self.h_prev, self.x));
+        let y_hat = G::forward(&self.rnn.logits(&h));
         (h, y_hat)
     }
 }

@@ -17,6 +17,7 @@ use nalgebra::SVector;
 /// let a = SVector::<f64, 2>::new(1000.0, 1000.0);
 /// assert!((log_sum_exp(&a) - (1000.0 + 2f64.ln())).abs() < 1e-12);
 /// ```
+#[inline(always)]
 pub fn log_sum_exp<T: Real, const N: usize>(a: &SVector<T, N>) -> T {
     if N == 0 {
         return -T::one() / T::zero();
@@ -39,7 +40,7 @@ pub fn log_sum_exp<T: Real, const N: usize>(a: &SVector<T, N>) -> T {
 /// let lse = log_sum_exp_given_softmax(&a, &softmax(&a));
 /// assert!((lse - log_sum_exp(&a)).abs() <= 1e-12 * lse.abs());
 /// ```
-#[inline]
+#[inline(always)]
 pub fn log_sum_exp_given_softmax<T: Real, const N: usize>(
     a: &SVector<T, N>,
     y_hat: &SVector<T, N>,
@@ -60,6 +61,7 @@ pub fn log_sum_exp_given_softmax<T: Real, const N: usize>(
 /// let p = softmax(&SVector::<f64, 3>::new(-1000.0, 0.0, 1000.0));
 /// assert_eq!(p, SVector::<f64, 3>::new(0.0, 0.0, 1.0));
 /// ```
+#[inline(always)]
 pub fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
     let m = a.max();
     let e = a.map(|ak| (ak - m).exp());
@@ -75,7 +77,7 @@ pub fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
 /// assert_eq!(sigmoid(-1000.0_f64), 0.0);
 /// assert_eq!(sigmoid(1000.0_f64), 1.0);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn sigmoid<T: Real>(x: T) -> T {
     if x >= T::zero() {
         T::one() / (T::one() + (-x).exp())
@@ -92,7 +94,7 @@ pub fn sigmoid<T: Real>(x: T) -> T {
 /// assert_eq!(softplus(1000.0_f64), 1000.0);
 /// assert!((softplus(0.0_f64) - 2f64.ln()).abs() < 1e-15);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn softplus<T: Real>(x: T) -> T {
     x.max(T::zero()) + (-x.abs()).exp().ln_1p()
 }
@@ -103,7 +105,7 @@ pub fn softplus<T: Real>(x: T) -> T {
 /// use static_rnn::numerics::log_sigmoid;
 /// assert_eq!(log_sigmoid(-1000.0_f64), -1000.0);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn log_sigmoid<T: Real>(x: T) -> T {
     -softplus(-x)
 }
@@ -125,7 +127,7 @@ pub fn log_sigmoid<T: Real>(x: T) -> T {
 /// assert_eq!(floor_probability(-3.0_f32), f32::MIN_POSITIVE);
 /// assert!(floor_probability(f64::NAN).is_nan());
 /// ```
-#[inline]
+#[inline(always)]
 pub fn floor_probability<T: Real>(p: T) -> T {
     let floor = T::min_positive();
     if p < floor { floor } else { p }
@@ -152,7 +154,7 @@ pub fn floor_probability<T: Real>(p: T) -> T {
 /// assert_eq!(fast_tanh(100.0_f32), 1.0);
 /// assert!(fast_tanh(f32::NAN).is_nan());
 /// ```
-#[inline]
+#[inline(always)]
 pub fn fast_tanh<T: Real>(x: T) -> T {
     let limit = constant::<T>(7.905_311_107_635_498);
     // `min` and `max` as the comparisons of x86's `minps`/`maxps`, one instruction each; they

@@ -11,6 +11,7 @@
 //! - a `Vec<ForwardStep>` under the `alloc` feature ([`Rnn::forward_vec`]).
 
 use crate::activation::{HiddenActivation, OutputActivation};
+use crate::dispatch::{Vectorized, widest};
 use crate::model::Rnn;
 use crate::scalar::Real;
 use nalgebra::SVector;
@@ -99,7 +100,7 @@ where
     T: Real,
 {
     /// Records one step: `z_t`, `h_t = f(z_t)`, `a_t`, `ŷ_t = g(a_t)`.
-    #[inline]
+    #[inline(always)]
     pub fn record_step(&self, h_prev: &SVector<T, H>, x: &SVector<T, I>) -> ForwardStep<H, O, T> {
         let z = self.pre_activation(h_prev, x);
         let h = F::forward(&z);
@@ -136,11 +137,12 @@ where
             xs.len()
         );
         let steps = &mut buffer[..xs.len()];
-        let mut h = *h0;
-        for (step, x) in steps.iter_mut().zip(xs) {
-            *step = self.record_step(&h, x);
-            h = step.h;
-        }
+        widest(Forward {
+            rnn: self,
+            h0,
+            xs,
+            steps: &mut *steps,
+        });
         Trace { h0: *h0, steps }
     }
 
@@ -174,5 +176,38 @@ where
         let mut steps = alloc::vec![ForwardStep::zeros(); xs.len()];
         self.forward_into(h0, xs, &mut steps);
         Trace { h0: *h0, steps }
+    }
+}
+
+/// The forward loop of [`Rnn::forward_into`] as a [`Vectorized`] operation: records `xs.len()`
+/// steps from `h0` into `steps`.
+struct Forward<'a, const I: usize, const H: usize, const O: usize, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    rnn: &'a Rnn<I, H, O, F, G, T>,
+    h0: &'a SVector<T, H>,
+    xs: &'a [SVector<T, I>],
+    steps: &'a mut [ForwardStep<H, O, T>],
+}
+
+impl<const I: usize, const H: usize, const O: usize, F, G, T> Vectorized
+    for Forward<'_, I, H, O, F, G, T>
+where
+    F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    T: Real,
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const VECTOR_BYTES: usize>(self) {
+        let mut h = *self.h0;
+        for (step, x) in self.steps.iter_mut().zip(self.xs) {
+            *step = self.rnn.record_step(&h, x);
+            h = step.h;
+        }
     }
 }
