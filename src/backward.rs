@@ -422,13 +422,16 @@ where
         let mut from_future = SVector::<T, H>::zeros();
         for (t, step) in steps.iter().enumerate().rev() {
             // Output layer, at a scored step: L_t, δa_t, ∂L/∂b_y (∂L/∂W_y with the group).
+            // (Not `Option::map` with a closure: a closure is not inlined into the widest copy.)
             let target = targets.at(t, steps.len());
-            let delta_a = target.map(|y| {
+            let delta_a = if let Some(y) = target {
                 let (l_t, delta_a) = L::loss_and_delta(&step.a, &step.y_hat, y);
                 loss += l_t;
                 accumulate_bias(&mut grads.b_y, &delta_a);
-                delta_a
-            });
+                Some(delta_a)
+            } else {
+                None
+            };
             // Hidden layer: ∂L/∂h_t, δz_t, ∂L/∂b_h, and W_hᵀ δz_t for step t − 1 (∂L/∂W_x and
             // ∂L/∂W_h with the group).
             let dl_dh = products.hidden_state_gradient(delta_a.as_ref(), &from_future);
