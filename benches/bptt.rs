@@ -1,13 +1,14 @@
-//! The hot paths beside their peer, in one run: a streaming step (inference) and forward +
-//! backward of one sequence (tanh / softmax / cross-entropy, a target at every step), at
-//! `(I, H, O, T)` = (4, 8, 2, 16), (16, 32, 8, 64), (64, 128, 32, 128), in f32 and f64, for this
-//! crate (`static-…`; in f32 also with the `FastTanh` hidden activation, `static-fasttanh-f32`)
-//! and for the same model on nalgebra's `DMatrix` (`support/dmatrix_peer.rs`). The
-//! throughput criterion prints is in FLOP/s of the matrix products (see `support`). After the run
-//! it prints the dynamic/static ratios of the medians.
+//! The hot paths beside their peer, in one run: a streaming step (inference), forward +
+//! backward of one sequence, and forward + backward of a minibatch of `B` = 1 and 32 sequences
+//! (tanh / softmax / cross-entropy, a target at every step), at `(I, H, O, T)` = (4, 8, 2, 16),
+//! (16, 32, 8, 64), (64, 128, 32, 128), in f32 and f64, for this crate (`static-…`; in f32 also
+//! with the `FastTanh` hidden activation, `static-fasttanh-f32`) and for the same model on
+//! nalgebra's `DMatrix` (`support/dmatrix_peer.rs`; for a minibatch, one sequence after the
+//! other). The throughput criterion prints is in FLOP/s of the matrix products (see `support`).
+//! After the run it prints the dynamic/static ratios of the medians.
 //!
 //! ```text
-//! cargo bench --bench bptt                     # everything (≈ 3 min)
+//! cargo bench --bench bptt                     # everything (≈ 8 min)
 //! cargo bench --bench bptt -- 16x32x8          # one size
 //! ```
 
@@ -185,6 +186,22 @@ fn ratio_pairs() -> Vec<(String, String)> {
         pairs.push((
             format!("forward_backward/dmatrix-f32/{shape}x{steps}"),
             format!("forward_backward/static-fasttanh-f32/{shape}x{steps}"),
+        ));
+        for batch in [1, 32] {
+            for precision in ["f32", "f64"] {
+                pairs.push((
+                    format!(
+                        "minibatch_forward_backward/dmatrix-{precision}/{shape}x{steps}xB{batch}"
+                    ),
+                    format!(
+                        "minibatch_forward_backward/static-{precision}/{shape}x{steps}xB{batch}"
+                    ),
+                ));
+            }
+        }
+        pairs.push((
+            format!("minibatch_forward_backward/dmatrix-f32/{shape}x{steps}xB32"),
+            format!("minibatch_forward_backward/static-fasttanh-f32/{shape}x{steps}xB32"),
         ));
     }
     pairs
