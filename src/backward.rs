@@ -481,7 +481,7 @@ pub(crate) trait BackProducts<T: Real, const H: usize, const O: usize> {
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H>;
 
     /// `∂L/∂H_t ← ∂L/∂H_t + W_yᵀ ΔA_t` for a batch (`VECTOR_BYTES`: see
-    /// [`Vectorized`](crate::dispatch::Vectorized)).
+    /// [`Vectorized`]).
     fn batch_add_output_gradient<const VECTOR_BYTES: usize, const B: usize>(
         &self,
         dl_dh: &mut SMatrix<T, H, B>,

@@ -10,13 +10,17 @@
 //! | [`gemv_add`] | `y ← y + W x` | an `axpy` per column of `W` |
 //! | [`ger_add`] | `G ← G + u vᵀ` | an `axpy` per column of `G` |
 //! | [`ger_k_add`] | `G ← G + Σ_k u_k v_kᵀ` | `K` `axpy`s per block of a column of `G`, loaded and stored once |
-//! | [`gemm_add`] | `C ← C + A B` | register tiles of `C`: per `p`, a block of column `p` of `A` times `NB` scalars of row `p` of `B` |
+//! | [`gemm_add`] | `C ← C + A B` | register tiles of `C`: per `p`, a block of column `p` of `A` times [`TILE_COLUMNS`] scalars of row `p` of `B` |
 //! | [`gemm_nt_add`] | `G ← G + α A Bᵀ` | the same tiles, reading row `p` of `Bᵀ` (column `p` of `B`) |
 //!
-//! The matrix–matrix kernels serve minibatches (`B` columns). A tile of `C` — `2` vector
-//! registers of rows by `NB` columns — stays in registers while the inner dimension runs, so each
-//! element of `A` that is loaded feeds `NB` multiply–adds; tiles walk down the rows of `C` in the
-//! outer loop, so the block of rows of `A` a tile reads stays in L1 across the columns.
+//! The matrix–matrix kernels serve minibatches (`B` columns). A tile of `C` — two vector
+//! registers of rows by [`TILE_COLUMNS`] columns — stays in registers while the inner dimension
+//! runs, so each element of `A` that is loaded feeds `TILE_COLUMNS` multiply–adds; tiles walk down
+//! the rows of `C` in the outer loop, so the block of rows of `A` a tile reads stays in L1 across
+//! the columns. The register width is a const parameter, `VECTOR_BYTES`, which
+//! [`dispatch`](crate::dispatch) sets for the copy that runs (16 for SSE2, 64 for AVX-512); rows
+//! a full tile leaves go through half-height tiles. Each entry is summed in the same order
+//! whatever the width, so the results do not depend on it.
 
 use crate::scalar::Real;
 use core::mem::size_of;
