@@ -10,7 +10,7 @@
 //! outputs (check them with [`Tensors::is_finite`](crate::Tensors::is_finite)) and nothing else.
 
 use crate::activation::{HiddenActivation, OutputActivation};
-use crate::dispatch::{Vectorized, widest};
+use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::gradient_table::{
     accumulate_bias, accumulate_input_weights, accumulate_outer_products,
     accumulate_output_weights, accumulate_recurrent_weights, hidden_state_gradient,
@@ -363,7 +363,7 @@ where
             type Output = BackwardSummary<H, T>;
 
             #[inline(always)]
-            fn run<const VECTOR_BYTES: usize>(self) -> BackwardSummary<H, T> {
+            fn run<V: InstructionSet>(self) -> BackwardSummary<H, T> {
                 self.rnn.bptt_loop(
                     self.loss,
                     self.products,
@@ -480,16 +480,16 @@ pub(crate) trait BackProducts<T: Real, const H: usize, const O: usize> {
     /// `W_hᵀ δz_t` ([`through_recurrence`]).
     fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H>;
 
-    /// `∂L/∂H_t ← ∂L/∂H_t + W_yᵀ ΔA_t` for a batch (`VECTOR_BYTES`: see
-    /// [`Vectorized`]).
-    fn batch_add_output_gradient<const VECTOR_BYTES: usize, const B: usize>(
+    /// `∂L/∂H_t ← ∂L/∂H_t + W_yᵀ ΔA_t` for a batch, with the kernels of
+    /// the instruction set `V` (see [`InstructionSet`]).
+    fn batch_add_output_gradient<V: InstructionSet, const B: usize>(
         &self,
         dl_dh: &mut SMatrix<T, H, B>,
         delta_a: &SMatrix<T, O, B>,
     );
 
     /// `product ← W_hᵀ ΔZ_t` for a batch (overwritten).
-    fn batch_through_recurrence<const VECTOR_BYTES: usize, const B: usize>(
+    fn batch_through_recurrence<V: InstructionSet, const B: usize>(
         &self,
         product: &mut SMatrix<T, H, B>,
         delta_z: &SMatrix<T, H, B>,
@@ -528,22 +528,22 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transpos
     }
 
     #[inline(always)]
-    fn batch_add_output_gradient<const VECTOR_BYTES: usize, const B: usize>(
+    fn batch_add_output_gradient<V: InstructionSet, const B: usize>(
         &self,
         dl_dh: &mut SMatrix<T, H, B>,
         delta_a: &SMatrix<T, O, B>,
     ) {
-        gemm_add::<VECTOR_BYTES, _, _, _, _>(dl_dh, &self.w_y_t, delta_a);
+        gemm_add::<V, _, _, _, _>(dl_dh, &self.w_y_t, delta_a);
     }
 
     #[inline(always)]
-    fn batch_through_recurrence<const VECTOR_BYTES: usize, const B: usize>(
+    fn batch_through_recurrence<V: InstructionSet, const B: usize>(
         &self,
         product: &mut SMatrix<T, H, B>,
         delta_z: &SMatrix<T, H, B>,
     ) {
         product.fill(T::zero());
-        gemm_add::<VECTOR_BYTES, _, _, _, _>(product, &self.w_h_t, delta_z);
+        gemm_add::<V, _, _, _, _>(product, &self.w_h_t, delta_z);
     }
 }
 
@@ -569,7 +569,7 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<
     }
 
     #[inline(always)]
-    fn batch_add_output_gradient<const VECTOR_BYTES: usize, const B: usize>(
+    fn batch_add_output_gradient<V: InstructionSet, const B: usize>(
         &self,
         dl_dh: &mut SMatrix<T, H, B>,
         delta_a: &SMatrix<T, O, B>,
@@ -578,7 +578,7 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<
     }
 
     #[inline(always)]
-    fn batch_through_recurrence<const VECTOR_BYTES: usize, const B: usize>(
+    fn batch_through_recurrence<V: InstructionSet, const B: usize>(
         &self,
         product: &mut SMatrix<T, H, B>,
         delta_z: &SMatrix<T, H, B>,

@@ -8,14 +8,22 @@
 //! [`kernels`](crate::kernels)) is compiled once per instruction set, and the auto-vectorizer uses
 //! the wider registers. No `unsafe` here: `pulp` checks the CPU before it calls the wide copy.
 //!
-//! The result is the same, bit for bit, on every path: Rust never contracts `a·b + c` into a
-//! fused multiply–add, and vectorizing does not reorder the additions (the kernels fix their
-//! summation order by `cfg!(target_feature)`, a compile-time property of the build, not by the
-//! path chosen here). Without the feature (no_std, Cortex-M) [`widest`] is a plain call.
+//! Which copy runs is a type, an [`InstructionSet`]: the register width the kernels size their
+//! tiles for, and whether their multiply–adds are fused.
+//!
+//! - By default the result is the same, bit for bit, on every path: Rust never contracts
+//!   `a·b + c` into a fused multiply–add by itself, and the kernels sum every entry in an order
+//!   that does not depend on the register width.
+//! - With the `fma` feature, the AVX2 and AVX-512 copies compute each `a·b + c` of the matrix
+//!   kernels as one fused multiply–add (`vfmadd`, one rounding instead of two): faster (see
+//!   `BENCHMARKS.md`), and as accurate or more, but a CPU without FMA runs the baseline copy and
+//!   gets results that differ in the last bits.
+//!
+//! Without `simd-dispatch` (no_std, Cortex-M) [`widest`] is a plain call.
 
 /// Bytes of one vector register of the build's target: 16 (SSE2, NEON, the default), 32 with
-/// AVX, 64 with AVX-512 — what [`widest`] passes when it chooses nothing at run time.
-pub(crate) const BUILD_VECTOR_BYTES: usize = if cfg!(target_feature = "avx512f") {
+/// AVX, 64 with AVX-512 — the width of [`Baseline`].
+const BUILD_VECTOR_BYTES: usize = if cfg!(target_feature = "avx512f") {
     64
 } else if cfg!(target_feature = "avx") {
     32
@@ -23,46 +31,88 @@ pub(crate) const BUILD_VECTOR_BYTES: usize = if cfg!(target_feature = "avx512f")
     16
 };
 
+/// The instruction set a copy of the hot loops is compiled for, as the kernels see it.
+pub(crate) trait InstructionSet {
+    /// Bytes of one vector register (16, 32 or 64), for the kernels to size their register
+    /// tiles; no result depends on it.
+    const VECTOR_BYTES: usize;
+    /// Whether the kernels compute `a·b + c` with one rounding (a fused multiply–add) instead
+    /// of two. True only where the copy is compiled with FMA instructions.
+    const FUSED_MULTIPLY_ADD: bool;
+}
+
+/// Multiply, then add: two roundings, the same bits at every register width.
+pub(crate) struct Separate<const VECTOR_BYTES: usize>;
+
+impl<const BYTES: usize> InstructionSet for Separate<BYTES> {
+    const VECTOR_BYTES: usize = BYTES;
+    const FUSED_MULTIPLY_ADD: bool = false;
+}
+
+/// Fused multiply–add: one rounding. Only for copies compiled with FMA (elsewhere `mul_add` is
+/// a slow library call).
+#[cfg(all(feature = "fma", target_arch = "x86_64"))]
+pub(crate) struct Fused<const VECTOR_BYTES: usize>;
+
+#[cfg(all(feature = "fma", target_arch = "x86_64"))]
+impl<const BYTES: usize> InstructionSet for Fused<BYTES> {
+    const VECTOR_BYTES: usize = BYTES;
+    const FUSED_MULTIPLY_ADD: bool = true;
+}
+
+/// The build's own target, what [`widest`] runs when it chooses nothing at run time.
+pub(crate) type Baseline = Separate<BUILD_VECTOR_BYTES>;
+
+/// The AVX2 + FMA and AVX-512 copies: fused with the `fma` feature, separate without.
+#[cfg(all(feature = "fma", target_arch = "x86_64"))]
+type Wide<const VECTOR_BYTES: usize> = Fused<VECTOR_BYTES>;
+#[cfg(all(
+    not(feature = "fma"),
+    feature = "simd-dispatch",
+    target_arch = "x86_64"
+))]
+type Wide<const VECTOR_BYTES: usize> = Separate<VECTOR_BYTES>;
+
 /// A loop to run through [`widest`]: `run` and everything it calls must be `#[inline(always)]`,
 /// so that it is compiled into each instruction set's copy (a closure cannot be marked so, which
-/// is why this is a trait). `VECTOR_BYTES` is the width of a vector register of the copy that
-/// runs (16, 32 or 64), for the kernels to size their register tiles; the results must not
-/// depend on it.
+/// is why this is a trait). `V` is the instruction set of the copy that runs, for the kernels;
+/// without the `fma` feature the results must not depend on it.
 pub(crate) trait Vectorized {
     /// What the loop returns.
     type Output;
 
     /// Runs the loop.
-    fn run<const VECTOR_BYTES: usize>(self) -> Self::Output;
+    fn run<V: InstructionSet>(self) -> Self::Output;
 }
 
 /// Runs `operation`, compiled for the widest vector instructions this CPU has: AVX-512
 /// (x86-64-v4), else AVX2 + FMA (x86-64-v3), else the build's target.
 #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
 #[inline(always)]
-pub(crate) fn widest<V: Vectorized>(operation: V) -> V::Output {
+pub(crate) fn widest<Op: Vectorized>(operation: Op) -> Op::Output {
+    use core::marker::PhantomData;
     use pulp::{Arch, Simd, WithSimd};
 
-    /// `V` with the register width of the copy pulp runs it in.
-    struct Inlined<V, const VECTOR_BYTES: usize>(V);
+    /// `Op` with the instruction set of the copy pulp runs it in.
+    struct Inlined<Op, V>(Op, PhantomData<V>);
 
-    impl<V: Vectorized, const VECTOR_BYTES: usize> WithSimd for Inlined<V, VECTOR_BYTES> {
-        type Output = V::Output;
+    impl<Op: Vectorized, V: InstructionSet> WithSimd for Inlined<Op, V> {
+        type Output = Op::Output;
 
         #[inline(always)]
-        fn with_simd<S: Simd>(self, _simd: S) -> V::Output {
-            self.0.run::<VECTOR_BYTES>()
+        fn with_simd<S: Simd>(self, _simd: S) -> Op::Output {
+            self.0.run::<V>()
         }
     }
 
     #[cfg(test)]
-    if tests::BUILD_ONLY.get() {
-        return operation.run::<BUILD_VECTOR_BYTES>();
+    if tests::REFERENCE_ONLY.get() {
+        return tests::reference(operation);
     }
     match Arch::new() {
-        Arch::V4(simd) => Simd::vectorize(simd, Inlined::<V, 64>(operation)),
-        Arch::V3(simd) => Simd::vectorize(simd, Inlined::<V, 32>(operation)),
-        _ => operation.run::<BUILD_VECTOR_BYTES>(), // Arch::Scalar (the enum is non-exhaustive)
+        Arch::V4(simd) => Simd::vectorize(simd, Inlined::<Op, Wide<64>>(operation, PhantomData)),
+        Arch::V3(simd) => Simd::vectorize(simd, Inlined::<Op, Wide<32>>(operation, PhantomData)),
+        _ => operation.run::<Baseline>(), // Arch::Scalar (the enum is non-exhaustive)
     }
 }
 
@@ -70,8 +120,8 @@ pub(crate) fn widest<V: Vectorized>(operation: V) -> V::Output {
 /// `simd-dispatch` feature is off, or the target is not x86-64).
 #[cfg(not(all(feature = "simd-dispatch", target_arch = "x86_64")))]
 #[inline(always)]
-pub(crate) fn widest<V: Vectorized>(operation: V) -> V::Output {
-    operation.run::<BUILD_VECTOR_BYTES>()
+pub(crate) fn widest<Op: Vectorized>(operation: Op) -> Op::Output {
+    operation.run::<Baseline>()
 }
 
 #[cfg(test)]
@@ -87,18 +137,29 @@ mod tests {
 
     #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
     std::thread_local! {
-        /// Makes [`widest`] run the build's own copy, for the tests that compare the two.
-        pub(super) static BUILD_ONLY: Cell<bool> = const { Cell::new(false) };
+        /// Makes [`widest`] run [`reference`], for the tests that compare the two.
+        pub(super) static REFERENCE_ONLY: Cell<bool> = const { Cell::new(false) };
     }
 
-    /// `f()` computed by the widest copy and by the build's own, as (widest, build).
+    /// `operation` run as the build's own copy must compute what the widest copy does: with
+    /// separate multiply–adds, or — with the `fma` feature, on a CPU whose wide copies fuse —
+    /// with fused ones (`mul_add`, here a call into the math library: slow, the same bits).
+    pub(super) fn reference<Op: Vectorized>(operation: Op) -> Op::Output {
+        #[cfg(all(feature = "fma", target_arch = "x86_64"))]
+        if matches!(pulp::Arch::new(), pulp::Arch::V3(_) | pulp::Arch::V4(_)) {
+            return operation.run::<Fused<BUILD_VECTOR_BYTES>>();
+        }
+        operation.run::<Baseline>()
+    }
+
+    /// `f()` computed by the widest copy and by [`reference`], as (widest, reference).
     #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
     fn both<R>(f: impl Fn() -> R) -> (R, R) {
         let widest = f();
-        BUILD_ONLY.set(true);
-        let build = f();
-        BUILD_ONLY.set(false);
-        (widest, build)
+        REFERENCE_ONLY.set(true);
+        let reference = f();
+        REFERENCE_ONLY.set(false);
+        (widest, reference)
     }
     use crate::kernels::{gemm_add, gemm_nt_add};
     use crate::numerics::fast_tanh;
@@ -115,18 +176,19 @@ mod tests {
         type Output = (SMatrix<f32, 37, 32>, SMatrix<f32, 37, 29>);
 
         #[inline(always)]
-        fn run<const VECTOR_BYTES: usize>(mut self) -> Self::Output {
+        fn run<V: InstructionSet>(mut self) -> Self::Output {
             let mut z = SMatrix::<f32, 37, 32>::from_fn(|i, _| i as f32 * 0.01);
-            gemm_add::<VECTOR_BYTES, _, _, _, _>(&mut z, self.w, self.x);
+            gemm_add::<V, _, _, _, _>(&mut z, self.w, self.x);
             for v in z.as_mut_slice() {
                 *v = fast_tanh(*v);
             }
-            gemm_nt_add::<VECTOR_BYTES, _, _, _, _>(&mut self.g, 0.25, &z, self.x);
+            gemm_nt_add::<V, _, _, _, _>(&mut self.g, 0.25, &z, self.x);
             (z, self.g)
         }
     }
 
-    /// Whatever copy [`widest`] picks on this machine computes the bits of the build's own.
+    /// Whatever copy [`widest`] picks on this machine computes the bits of [`reference`]: the
+    /// build's own copy, with fused multiply–adds where the wide copies fuse them.
     #[test]
     fn the_widest_copy_computes_the_same_bits() {
         let w = SMatrix::from_fn(|i, j| ((i * 7 + j * 3) as f32).sin());
@@ -134,7 +196,7 @@ mod tests {
         let g = SMatrix::from_fn(|i, j| (i + j) as f32 * 0.001);
         let operation = || Products { w: &w, x: &x, g };
         let (z, g) = widest(operation());
-        let (z_build, g_build) = operation().run::<BUILD_VECTOR_BYTES>();
+        let (z_build, g_build) = reference(operation());
         let same_bits = |a: &[f32], b: &[f32]| {
             a.iter()
                 .map(|v| v.to_bits())
@@ -145,7 +207,7 @@ mod tests {
     }
 
     /// The model's own paths — a streaming step, forward + backward of one sequence, and of a
-    /// minibatch — give the same bits in the widest copy as in the build's (on a CPU without
+    /// minibatch — give the same bits in the widest copy as in [`reference`] (on a CPU without
     /// AVX2 the two are the same copy, and this holds trivially).
     #[cfg(all(feature = "simd-dispatch", target_arch = "x86_64"))]
     fn model_paths_agree<F: crate::HiddenActivation<T>, T: crate::Real>() {

@@ -17,11 +17,14 @@
 //! registers of rows by [`TILE_COLUMNS`] columns — stays in registers while the inner dimension
 //! runs, so each element of `A` that is loaded feeds `TILE_COLUMNS` multiply–adds; tiles walk down
 //! the rows of `C` in the outer loop, so the block of rows of `A` a tile reads stays in L1 across
-//! the columns. The register width is a const parameter, `VECTOR_BYTES`, which
-//! [`dispatch`](crate::dispatch) sets for the copy that runs (16 for SSE2, 64 for AVX-512); rows
-//! a full tile leaves go through half-height tiles. Each entry is summed in the same order
-//! whatever the width, so the results do not depend on it.
+//! the columns. The register width is a property of the instruction set `V` that
+//! [`dispatch`](crate::dispatch) picks for the copy that runs (16 bytes for SSE2, 64 for AVX-512);
+//! rows a full tile leaves go through half-height tiles. Each entry is summed in the same order
+//! whatever the width, so the results do not depend on it; `V` also says whether each `a·b + c`
+//! is one fused multiply–add (the `fma` feature, in the AVX2 and AVX-512 copies) or a product and
+//! a sum.
 
+use crate::dispatch::InstructionSet;
 use crate::scalar::Real;
 use core::mem::size_of;
 use nalgebra::{SMatrix, SVector};
@@ -137,11 +140,11 @@ fn ger_k_add_blocked<T: Real, const R: usize, const C: usize, const K: usize, co
 /// two of a column of `A`, and the broadcast scalar fit the 16 vector registers of x86-64.
 const TILE_COLUMNS: usize = 4;
 
-/// `C ← C + A B` for `A` of `R × K`, `B` of `K × N`, in tiles sized for vector registers of
-/// `VECTOR_BYTES` (the result does not depend on it).
+/// `C ← C + A B` for `A` of `R × K`, `B` of `K × N`, in tiles sized for the vector registers of
+/// `V` (the result does not depend on their width).
 #[inline(always)]
 pub(crate) fn gemm_add<
-    const VECTOR_BYTES: usize,
+    V: InstructionSet,
     T: Real,
     const R: usize,
     const K: usize,
@@ -152,7 +155,7 @@ pub(crate) fn gemm_add<
     b: &SMatrix<T, K, N>,
 ) {
     let b = &b.data.0;
-    tiled_add::<VECTOR_BYTES, T, R, K, N>(&mut c.data.0, &a.data.0, T::one(), |p, j| b[j][p]);
+    tiled_add::<V, T, R, K, N>(&mut c.data.0, &a.data.0, T::one(), |p, j| b[j][p]);
 }
 
 /// `G ← G + α A Bᵀ` for `A` of `R × N`, `B` of `C × N`: the sum over the `N` columns of `α`
@@ -160,7 +163,7 @@ pub(crate) fn gemm_add<
 /// Tiles as [`gemm_add`].
 #[inline(always)]
 pub(crate) fn gemm_nt_add<
-    const VECTOR_BYTES: usize,
+    V: InstructionSet,
     T: Real,
     const R: usize,
     const C: usize,
@@ -172,7 +175,7 @@ pub(crate) fn gemm_nt_add<
     b: &SMatrix<T, C, N>,
 ) {
     let b = &b.data.0;
-    tiled_add::<VECTOR_BYTES, T, R, N, C>(&mut g.data.0, &a.data.0, alpha, |p, j| b[p][j]);
+    tiled_add::<V, T, R, N, C>(&mut g.data.0, &a.data.0, alpha, |p, j| b[p][j]);
 }
 
 /// `C[:, j] ← C[:, j] + α Σ_p A[:, p] s(p, j)`: the body of [`gemm_add`] (`s(p, j) = B[p, j]`) and
@@ -180,32 +183,40 @@ pub(crate) fn gemm_nt_add<
 /// [`TILE_COLUMNS`] columns whose sums over `p` are formed in registers and added to `C` once.
 /// The rows a full tile does not cover go through tiles of half the height, and so on down to
 /// one row. Every entry is the same sum, `α (Σ_p a_ip s_pj)` added to `c_ij` with `p` in order,
-/// whatever the tile it falls in: the result does not depend on `VECTOR_BYTES`.
+/// whatever the tile it falls in: the result does not depend on `V::VECTOR_BYTES`. Each term
+/// `a_ip s_pj` is added by [`multiply_add`].
 #[inline(always)]
-fn tiled_add<const VECTOR_BYTES: usize, T: Real, const R: usize, const K: usize, const N: usize>(
+fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N: usize>(
     c: &mut [[T; R]; N],
     a: &[[T; R]; K],
     alpha: T,
     s: impl Fn(usize, usize) -> T,
 ) {
     // Rows per full tile: two registers (a generic const expression cannot divide by size_of::<T>()).
-    let lanes = VECTOR_BYTES / size_of::<T>();
+    let lanes = V::VECTOR_BYTES / size_of::<T>();
     let mut row = 0;
     if 2 * lanes >= 32 {
-        row = tiled_add_rows::<T, R, K, N, 32>(c, a, alpha, &s, row);
+        row = tiled_add_rows::<V, T, R, K, N, 32>(c, a, alpha, &s, row);
     }
     if 2 * lanes >= 16 {
-        row = tiled_add_rows::<T, R, K, N, 16>(c, a, alpha, &s, row);
+        row = tiled_add_rows::<V, T, R, K, N, 16>(c, a, alpha, &s, row);
     }
-    row = tiled_add_rows::<T, R, K, N, 8>(c, a, alpha, &s, row);
-    row = tiled_add_rows::<T, R, K, N, 4>(c, a, alpha, &s, row);
-    tiled_add_rows::<T, R, K, N, 1>(c, a, alpha, &s, row);
+    row = tiled_add_rows::<V, T, R, K, N, 8>(c, a, alpha, &s, row);
+    row = tiled_add_rows::<V, T, R, K, N, 4>(c, a, alpha, &s, row);
+    tiled_add_rows::<V, T, R, K, N, 1>(c, a, alpha, &s, row);
 }
 
 /// [`tiled_add`] on the rows from `start` in tiles of `RB` rows, as many as fit; returns the
 /// first row left.
 #[inline(always)]
-fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const RB: usize>(
+fn tiled_add_rows<
+    V: InstructionSet,
+    T: Real,
+    const R: usize,
+    const K: usize,
+    const N: usize,
+    const RB: usize,
+>(
     c: &mut [[T; R]; N],
     a: &[[T; R]; K],
     alpha: T,
@@ -223,7 +234,7 @@ fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const
                 for (jj, column) in tile.iter_mut().enumerate() {
                     let s_pj = s(p, j0 + jj);
                     for (t, &a_ip) in column.iter_mut().zip(a_p) {
-                        *t += a_ip * s_pj;
+                        *t = multiply_add::<V, T>(a_ip, s_pj, *t);
                     }
                 }
             }
@@ -239,7 +250,7 @@ fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const
             for p in 0..K {
                 let s_pj = s(p, j);
                 for (t, &a_ip) in column.iter_mut().zip(a_block(p)) {
-                    *t += a_ip * s_pj;
+                    *t = multiply_add::<V, T>(a_ip, s_pj, *t);
                 }
             }
             let c_block = &mut c_j[start..].as_chunks_mut::<RB>().0[block];
@@ -251,9 +262,20 @@ fn tiled_add_rows<T: Real, const R: usize, const K: usize, const N: usize, const
     start + blocks * RB
 }
 
+/// `a·b + c`, fused (one rounding) where `V` says so, else a product then a sum.
+#[inline(always)]
+fn multiply_add<V: InstructionSet, T: Real>(a: T, b: T, c: T) -> T {
+    if V::FUSED_MULTIPLY_ADD {
+        a.mul_add(b, c)
+    } else {
+        c + a * b
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatch::Separate;
 
     /// `y + W x` against nalgebra's own product, for shapes on, off and below the block sizes.
     fn check_gemv<T: Real, const R: usize, const C: usize>(tolerance: f64) {
@@ -310,49 +332,94 @@ mod tests {
         check_ger_k::<f32, 128, 64>(1e-6);
     }
 
+    /// The operands of the matrix–matrix kernel tests: `A`, `B`, `C₀`, `α`.
+    #[allow(clippy::type_complexity)]
+    fn gemm_operands<T: Real, const R: usize, const K: usize, const N: usize>()
+    -> (SMatrix<T, R, K>, SMatrix<T, K, N>, SMatrix<T, R, N>, T) {
+        let c = crate::scalar::constant::<T>;
+        (
+            SMatrix::from_fn(|i, p| c(((i * 7 + p * 3) as f64).sin())),
+            SMatrix::from_fn(|p, j| c(((p * 5 + j) as f64).cos())),
+            SMatrix::from_fn(|i, j| c((i + 2 * j) as f64 * 0.01)),
+            c(-0.375),
+        )
+    }
+
+    /// `C₀ + A B` by [`gemm_add`] and `C₀ + α A Bᵀ` by [`gemm_nt_add`] (given `Bᵀ`), with the
+    /// kernels of `V`, each checked against nalgebra's product to `tolerance` (normwise).
+    fn gemm_products<V: InstructionSet, T: Real, const R: usize, const K: usize, const N: usize>(
+        tolerance: f64,
+    ) -> (SMatrix<T, R, N>, SMatrix<T, R, N>) {
+        let (a, b, c0, alpha) = gemm_operands::<T, R, K, N>();
+        let size = |m: SMatrix<T, R, N>| crate::scalar::to_f64(m.amax());
+        let check = |product: SMatrix<T, R, N>, expected: SMatrix<T, R, N>, what: &str| {
+            let error = size(product - expected);
+            assert!(
+                error <= tolerance * size(expected),
+                "{what}, {R}×{K}×{N}, {} bytes, fused {}: error {error:e}",
+                V::VECTOR_BYTES,
+                V::FUSED_MULTIPLY_ADD
+            );
+            product
+        };
+        let (mut nn, mut nt) = (c0, c0);
+        gemm_add::<V, _, _, _, _>(&mut nn, &a, &b);
+        gemm_nt_add::<V, _, _, _, _>(&mut nt, alpha, &a, &b.transpose());
+        (
+            check(nn, c0 + a * b, "A B"),
+            check(nt, c0 + a * b * alpha, "α A Bᵀ"),
+        )
+    }
+
     /// `C + A B` and `G + α A Bᵀ` against nalgebra's products, for shapes on, off and below the
     /// tile sizes (rows: two vector registers; columns: `TILE_COLUMNS`), and the same bits for
-    /// every register width the tiles are sized for.
+    /// every register width the tiles are sized for — separate, and (with the `fma` feature)
+    /// fused.
     fn check_gemm<T: Real, const R: usize, const K: usize, const N: usize>(tolerance: f64) {
-        let c = crate::scalar::constant::<T>;
-        let a = SMatrix::<T, R, K>::from_fn(|i, p| c(((i * 7 + p * 3) as f64).sin()));
-        let b = SMatrix::<T, K, N>::from_fn(|p, j| c(((p * 5 + j) as f64).cos()));
-        let c0 = SMatrix::<T, R, N>::from_fn(|i, j| c((i + 2 * j) as f64 * 0.01));
-        let size = |m: SMatrix<T, R, N>| crate::scalar::to_f64(m.amax());
-        let alpha = c(-0.375);
-        let products =
-            |gemm: &dyn Fn(&mut SMatrix<T, R, N>), expected: SMatrix<T, R, N>, what: &str| {
-                let mut product = c0;
-                gemm(&mut product);
-                let error = size(product - expected);
-                assert!(
-                    error <= tolerance * size(expected),
-                    "{what}, {R}×{K}×{N}: error {error:e}"
-                );
-                product
-            };
-        let bt = b.transpose();
-        let mut results = [(c0, c0); 3];
-        for (result, width) in results.iter_mut().zip([16, 32, 64]) {
-            let nn = |m: &mut SMatrix<T, R, N>| match width {
-                16 => gemm_add::<16, _, _, _, _>(m, &a, &b),
-                32 => gemm_add::<32, _, _, _, _>(m, &a, &b),
-                _ => gemm_add::<64, _, _, _, _>(m, &a, &b),
-            };
-            let nt = |m: &mut SMatrix<T, R, N>| match width {
-                16 => gemm_nt_add::<16, _, _, _, _>(m, alpha, &a, &bt),
-                32 => gemm_nt_add::<32, _, _, _, _>(m, alpha, &a, &bt),
-                _ => gemm_nt_add::<64, _, _, _, _>(m, alpha, &a, &bt),
-            };
-            *result = (
-                products(&nn, c0 + a * b, "A B"),
-                products(&nt, c0 + a * b * alpha, "α A Bᵀ"),
-            );
-        }
+        let separate = [
+            gemm_products::<Separate<16>, T, R, K, N>(tolerance),
+            gemm_products::<Separate<32>, T, R, K, N>(tolerance),
+            gemm_products::<Separate<64>, T, R, K, N>(tolerance),
+        ];
         assert!(
-            results.iter().all(|r| *r == results[0]),
+            separate.iter().all(|r| *r == separate[0]),
             "{R}×{K}×{N}: widths differ"
         );
+        #[cfg(all(feature = "fma", target_arch = "x86_64"))]
+        {
+            use crate::dispatch::Fused;
+            let fused = [
+                gemm_products::<Fused<16>, T, R, K, N>(tolerance),
+                gemm_products::<Fused<32>, T, R, K, N>(tolerance),
+                gemm_products::<Fused<64>, T, R, K, N>(tolerance),
+            ];
+            assert!(
+                fused.iter().all(|r| *r == fused[0]),
+                "{R}×{K}×{N}: fused widths differ"
+            );
+        }
+    }
+
+    /// The fused kernels really fuse: on a product of 64 terms per entry some entries round
+    /// differently from the separate ones, and each differs by at most the rounding of the
+    /// products it skips, `|fused − separate| ≤ 2 K u Σ_p |a_ip b_pj| + u |c|` entrywise.
+    #[test]
+    #[cfg(all(feature = "fma", target_arch = "x86_64"))]
+    fn fused_kernels_round_each_term_once() {
+        use crate::dispatch::Fused;
+        const R: usize = 128;
+        const K: usize = 64;
+        const N: usize = 32;
+        let (separate, _) = gemm_products::<Separate<64>, f32, R, K, N>(1e-6);
+        let (fused, _) = gemm_products::<Fused<64>, f32, R, K, N>(1e-6);
+        assert!(separate != fused, "no entry rounds differently: not fused");
+        let (a, b, _, _) = gemm_operands::<f32, R, K, N>();
+        let magnitude = a.abs() * b.abs();
+        let u = f32::EPSILON / 2.0;
+        for ((f, s), m) in fused.iter().zip(separate.iter()).zip(magnitude.iter()) {
+            let bound = 2.0 * K as f32 * u * m + u * s.abs();
+            assert!((f - s).abs() <= bound, "{f} vs {s}: beyond {bound:e}");
+        }
     }
 
     #[test]

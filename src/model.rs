@@ -6,7 +6,7 @@
 //! ```
 
 use crate::activation::{HiddenActivation, OutputActivation, Softmax, Tanh};
-use crate::dispatch::{Vectorized, widest};
+use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::kernels::gemv_add;
 use crate::params::Params;
 use crate::scalar::Real;
@@ -211,7 +211,7 @@ where
     type Output = (SVector<T, H>, SVector<T, O>);
 
     #[inline(always)]
-    fn run<const VECTOR_BYTES: usize>(self) -> Self::Output {
+    fn run<V: InstructionSet>(self) -> Self::Output {
         let h = F::forward(&self.rnn.pre_activation(self.h_prev, self.x));
         let y_hat = G::forward(&self.rnn.logits(&h));
         (h, y_hat)

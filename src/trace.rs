@@ -11,7 +11,7 @@
 //! - a `Vec<ForwardStep>` under the `alloc` feature ([`Rnn::forward_vec`]).
 
 use crate::activation::{HiddenActivation, OutputActivation};
-use crate::dispatch::{Vectorized, widest};
+use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::model::Rnn;
 use crate::scalar::Real;
 use nalgebra::SVector;
@@ -203,7 +203,7 @@ where
     type Output = ();
 
     #[inline(always)]
-    fn run<const VECTOR_BYTES: usize>(self) {
+    fn run<V: InstructionSet>(self) {
         let mut h = *self.h0;
         for (step, x) in self.steps.iter_mut().zip(self.xs) {
             *step = self.rnn.record_step(&h, x);

@@ -5,7 +5,7 @@ use super::targets::{BatchTargets, check_batch_targets};
 use super::trace::{BatchStep, BatchTrace};
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::backward::{BackProducts, InPlace, Transposed, transposes_fit};
-use crate::dispatch::{Vectorized, widest};
+use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::kernels::gemm_nt_add;
 use crate::loss::LossFor;
 use crate::model::Rnn;
@@ -273,8 +273,8 @@ where
             type Output = BatchSummary<H, B, T>;
 
             #[inline(always)]
-            fn run<const VECTOR_BYTES: usize>(self) -> BatchSummary<H, B, T> {
-                self.rnn.batch_bptt_loop::<VECTOR_BYTES, L, P, Steps, Y, B>(
+            fn run<V: InstructionSet>(self) -> BatchSummary<H, B, T> {
+                self.rnn.batch_bptt_loop::<V, L, P, Steps, Y, B>(
                     self.loss,
                     self.products,
                     self.xs,
@@ -301,7 +301,7 @@ where
     /// The BPTT loop over a batch, `t = T … 1`, one row of the gradient table per line.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn batch_bptt_loop<const VECTOR_BYTES: usize, L, P, Steps, Y, const B: usize>(
+    fn batch_bptt_loop<V: InstructionSet, L, P, Steps, Y, const B: usize>(
         &self,
         _loss: L,
         products: &P,
@@ -336,27 +336,22 @@ where
                 let (l_t, delta_a) = output_deltas::<L, G, T, O, B>(&step.a, &step.y_hat, y);
                 loss += l_t;
                 // ∂L/∂W_y += ΔA_t H_tᵀ
-                gemm_nt_add::<VECTOR_BYTES, _, _, _, _>(&mut grads.w_y, scale, &delta_a, &step.h);
+                gemm_nt_add::<V, _, _, _, _>(&mut grads.w_y, scale, &delta_a, &step.h);
                 // ∂L/∂b_y += ΔA_t 1
                 grads.b_y += delta_a.column_sum() * scale;
                 // ∂L/∂H_t = W_yᵀ ΔA_t + W_hᵀ ΔZ_{t+1}
-                products.batch_add_output_gradient::<VECTOR_BYTES, B>(&mut dl_dh, &delta_a);
+                products.batch_add_output_gradient::<V, B>(&mut dl_dh, &delta_a);
             }
             // ΔZ_t = f′(Z_t) ⊙ ∂L/∂H_t
             let delta_z = BatchDiagonal::of_activation::<F>(&step.z, &step.h).hadamard(&dl_dh);
             // ∂L/∂W_x += ΔZ_t X_tᵀ
-            gemm_nt_add::<VECTOR_BYTES, _, _, _, _>(&mut grads.w_x, scale, &delta_z, x);
+            gemm_nt_add::<V, _, _, _, _>(&mut grads.w_x, scale, &delta_z, x);
             // ∂L/∂W_h += ΔZ_t H_{t−1}ᵀ
-            gemm_nt_add::<VECTOR_BYTES, _, _, _, _>(
-                &mut grads.w_h,
-                scale,
-                &delta_z,
-                trace.state_before(t),
-            );
+            gemm_nt_add::<V, _, _, _, _>(&mut grads.w_h, scale, &delta_z, trace.state_before(t));
             // ∂L/∂b_h += ΔZ_t 1
             grads.b_h += delta_z.column_sum() * scale;
             // W_hᵀ ΔZ_t, for step t − 1; after t = 1 it is ∂L/∂H_0.
-            products.batch_through_recurrence::<VECTOR_BYTES, B>(&mut dl_dh, &delta_z);
+            products.batch_through_recurrence::<V, B>(&mut dl_dh, &delta_z);
         }
         BatchSummary {
             loss: loss * scale,

@@ -1,7 +1,7 @@
 //! The forward pass over a batch, streamed or recorded for backpropagation through time.
 
 use crate::activation::{HiddenActivation, OutputActivation};
-use crate::dispatch::{Vectorized, widest};
+use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::kernels::gemm_add;
 use crate::model::Rnn;
 use crate::scalar::Real;
@@ -206,7 +206,7 @@ where
 
     /// [`batch_record_step`](Self::batch_record_step) into `step`.
     #[inline(always)]
-    fn batch_record_step_into<const VECTOR_BYTES: usize, const B: usize>(
+    fn batch_record_step_into<V: InstructionSet, const B: usize>(
         &self,
         h_prev: &SMatrix<T, H, B>,
         x: &SMatrix<T, I, B>,
@@ -216,8 +216,8 @@ where
         for mut z_b in step.z.column_iter_mut() {
             z_b.copy_from(&p.b_h);
         }
-        gemm_add::<VECTOR_BYTES, _, _, _, _>(&mut step.z, &p.w_h, h_prev);
-        gemm_add::<VECTOR_BYTES, _, _, _, _>(&mut step.z, &p.w_x, x);
+        gemm_add::<V, _, _, _, _>(&mut step.z, &p.w_h, h_prev);
+        gemm_add::<V, _, _, _, _>(&mut step.z, &p.w_x, x);
         // Over the contiguous storage (column-major, the same order), which vectorizes.
         for (h, &z) in step.h.as_mut_slice().iter_mut().zip(step.z.as_slice()) {
             *h = F::activate(z);
@@ -225,7 +225,7 @@ where
         for mut a_b in step.a.column_iter_mut() {
             a_b.copy_from(&p.b_y);
         }
-        gemm_add::<VECTOR_BYTES, _, _, _, _>(&mut step.a, &p.w_y, &step.h);
+        gemm_add::<V, _, _, _, _>(&mut step.a, &p.w_y, &step.h);
         for (mut y_hat_b, a_b) in step.y_hat.column_iter_mut().zip(step.a.column_iter()) {
             y_hat_b.copy_from(&G::forward(&a_b.into_owned()));
         }
@@ -256,12 +256,12 @@ where
     type Output = ();
 
     #[inline(always)]
-    fn run<const VECTOR_BYTES: usize>(self) {
+    fn run<V: InstructionSet>(self) {
         for (t, x) in self.xs.iter().enumerate() {
             let (done, rest) = self.steps.split_at_mut(t);
             let h_prev = done.last().map_or(self.h0, |previous| &previous.h);
             self.rnn
-                .batch_record_step_into::<VECTOR_BYTES, B>(h_prev, x, &mut rest[0]);
+                .batch_record_step_into::<V, B>(h_prev, x, &mut rest[0]);
         }
     }
 }

@@ -25,6 +25,7 @@ process spends waiting for a busy machine is not counted. Wall time is printed b
     /tmp/perfvenv/bin/python tools/bench/peers.py            # everything (~10 min)
     /tmp/perfvenv/bin/python tools/bench/peers.py --sizes 16x32x8x64 --precisions f32
     /tmp/perfvenv/bin/python tools/bench/peers.py --no-cargo # reuse target/criterion results
+    /tmp/perfvenv/bin/python tools/bench/peers.py --features fma  # fused multiply-adds
 
 A peer that is not installed (`import torch` fails) is reported as not measured.
 """
@@ -280,6 +281,8 @@ def main():
     parser.add_argument("--sizes", nargs="*", help="IxHxOxT, e.g. 16x32x8x64")
     parser.add_argument("--precisions", nargs="*", default=["f32", "f64"])
     parser.add_argument("--core", type=int, default=1, help="the core to pin to (default 1)")
+    parser.add_argument("--features", default="",
+                        help="cargo features for this crate's build, e.g. fma")
     parser.add_argument("--no-cargo", action="store_true",
                         help="use the criterion results already in target/criterion")
     args = parser.parse_args()
@@ -289,7 +292,8 @@ def main():
 
     if not args.no_cargo:
         pattern = "|".join(f"{I}x{H}x{O}(x{T}(xB[0-9]+)?)?$" for (I, H, O, T) in sizes)
-        command = ["cargo", "bench", "--bench", "bptt", "--", pattern]
+        features = ["--features", args.features] if args.features else []
+        command = ["cargo", "bench", *features, "--bench", "bptt", "--", pattern]
         print("$", " ".join(command), flush=True)
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     else:
@@ -298,6 +302,8 @@ def main():
     jax_results, jax_version = jax_benchmarks(sizes, args.precisions)
     torch_results, torch_version = torch_benchmarks(sizes, args.precisions)
     print(f"\nJAX: {jax_version}\nPyTorch: {torch_version}")
+    print(f"static-rnn: default features{' + ' + args.features if args.features else ''}"
+          + (" (reused results)" if args.no_cargo else ""))
     print(f"CPU: {cpu_model()}, pinned to core {args.core}; "
           "medians of CPU time, [interquartile range] for JAX/PyTorch, "
           "[95 % CI of the median] for criterion;\n"
