@@ -187,8 +187,8 @@ pub(crate) fn gemm_nt_add<
 /// `C[:, j] ← C[:, j] + α Σ_p A[:, p] s(p, j)`: the body of [`gemm_add`] (`s(p, j) = B[p, j]`) and
 /// [`gemm_nt_add`] (`s(p, j) = B[j, p]`), in tiles of two vector registers of rows by
 /// [`TILE_COLUMNS`] columns ([`WIDE_TILE_COLUMNS`] in fused AVX-512 copies) whose sums over `p`
-/// are formed in registers and added to `C` once. The rows a full tile does not cover go through tiles of half the height, and so on down to
-/// one row. Every entry is the same sum, `α (Σ_p a_ip s_pj)` added to `c_ij` with `p` in order,
+/// are formed in registers and added to `C` once. The rows a full tile does not cover go through
+/// tiles of half the height, and so on down to one row. Every entry is the same sum, `α (Σ_p a_ip s_pj)` added to `c_ij` with `p` in order,
 /// whatever the tile it falls in: the result does not depend on `V::VECTOR_BYTES`. Each term
 /// `a_ip s_pj` is added by [`multiply_add`].
 #[inline(always)]
