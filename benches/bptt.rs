@@ -2,7 +2,8 @@
 //! backward of one sequence, and forward + backward of a minibatch of `B` = 1 and 32 sequences
 //! (tanh / softmax / cross-entropy, a target at every step), at `(I, H, O, T)` = (4, 8, 2, 16),
 //! (16, 32, 8, 64), (64, 128, 32, 128), in f32 and f64, for this crate (`static-…`; in f32 also
-//! with the `FastTanh` hidden activation, `static-fasttanh-f32`) and for the same model on
+//! with the `FastTanh` hidden activation, `static-fasttanh-f32`, and with `FastTanh` and the
+//! `FastSoftmax` output, `static-fast-f32`) and for the same model on
 //! nalgebra's `DMatrix` (`support/dmatrix_peer.rs`; for a minibatch, one sequence after the
 //! other). The throughput criterion prints is in FLOP/s of the matrix products (see `support`).
 //! After the run it prints the dynamic/static ratios of the medians.
@@ -16,7 +17,8 @@ mod support;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use static_rnn::{
-    BatchStep, CrossEntropy, FastTanh, ForwardStep, HiddenActivation, Params, Real, Tanh,
+    BatchStep, CrossEntropy, FastSoftmax, FastTanh, ForwardStep, HiddenActivation, LossFor,
+    OutputActivation, Params, Real, Rnn, Softmax, Tanh,
 };
 use std::hint::black_box;
 use std::time::SystemTime;
@@ -34,20 +36,23 @@ impl Precision for f64 {
 }
 
 /// Benchmarks of one model size, hidden activation `F` (named `label` in the ids), precision `T`.
-fn bench_size<const I: usize, const H: usize, const O: usize, F, T>(
+fn bench_size<const I: usize, const H: usize, const O: usize, F, G, T>(
     c: &mut Criterion<support::BenchClock>,
     steps: usize,
     label: &str,
     with_peer: bool,
 ) where
     F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    CrossEntropy: LossFor<G, T>,
     T: Precision,
 {
-    let rnn = support::model::<I, H, O, F, T>();
+    let softmax_model = support::model::<I, H, O, F, T>();
+    let rnn = Rnn::<I, H, O, F, G, T>::from_params(softmax_model.params);
     let xs = support::inputs::<T, I>(steps);
     let ys = support::targets::<T, O>(steps);
     let h0 = nalgebra::SVector::<T, H>::zeros();
-    let peer = dmatrix_peer::from_static(&rnn);
+    let peer = dmatrix_peer::from_static(&softmax_model);
     let dyn_xs: Vec<_> = xs.iter().map(dmatrix_peer::dvector).collect();
     let dyn_ys: Vec<_> = ys.iter().map(dmatrix_peer::dvector).collect();
     let dyn_h0 = dmatrix_peer::dvector(&h0);
@@ -102,16 +107,19 @@ fn bench_size<const I: usize, const H: usize, const O: usize, F, T>(
 /// Forward + backward of a minibatch of `B` sequences of `steps` steps (`batch_forward_into` +
 /// `batch_backward`, matrix–matrix products), and, with `with_peer`, the DMatrix peer running the
 /// same `B` sequences one after the other. Throughput: `B ×` the FLOPs of one sequence.
-fn bench_batch<const I: usize, const H: usize, const O: usize, const B: usize, F, T>(
+fn bench_batch<const I: usize, const H: usize, const O: usize, const B: usize, F, G, T>(
     c: &mut Criterion<support::BenchClock>,
     steps: usize,
     label: &str,
     with_peer: bool,
 ) where
     F: HiddenActivation<T>,
+    G: OutputActivation<T>,
+    CrossEntropy: LossFor<G, T>,
     T: Precision,
 {
-    let rnn = support::model::<I, H, O, F, T>();
+    let softmax_model = support::model::<I, H, O, F, T>();
+    let rnn = Rnn::<I, H, O, F, G, T>::from_params(softmax_model.params);
     let xs = support::batch_inputs::<T, I, B>(steps);
     let ys = support::batch_targets::<T, O, B>(steps);
     let h0 = nalgebra::SMatrix::<T, H, B>::zeros();
@@ -134,7 +142,7 @@ fn bench_batch<const I: usize, const H: usize, const O: usize, const B: usize, F
         },
     );
     if with_peer {
-        let peer = dmatrix_peer::from_static(&rnn);
+        let peer = dmatrix_peer::from_static(&softmax_model);
         let column = |m: &nalgebra::SMatrix<T, I, B>, b: usize| {
             nalgebra::DVector::from_column_slice(m.column(b).as_slice())
         };
@@ -187,6 +195,16 @@ fn ratio_pairs() -> Vec<(String, String)> {
             format!("forward_backward/dmatrix-f32/{shape}x{steps}"),
             format!("forward_backward/static-fasttanh-f32/{shape}x{steps}"),
         ));
+        if shape == "16x32x8" {
+            pairs.push((
+                format!("step/dmatrix-f32/{shape}"),
+                format!("step/static-fast-f32/{shape}"),
+            ));
+            pairs.push((
+                format!("forward_backward/dmatrix-f32/{shape}x{steps}"),
+                format!("forward_backward/static-fast-f32/{shape}x{steps}"),
+            ));
+        }
         for batch in [1, 32] {
             for precision in ["f32", "f64"] {
                 pairs.push((
@@ -203,6 +221,10 @@ fn ratio_pairs() -> Vec<(String, String)> {
             format!("minibatch_forward_backward/dmatrix-f32/{shape}x{steps}xB32"),
             format!("minibatch_forward_backward/static-fasttanh-f32/{shape}x{steps}xB32"),
         ));
+        pairs.push((
+            format!("minibatch_forward_backward/dmatrix-f32/{shape}x{steps}xB32"),
+            format!("minibatch_forward_backward/static-fast-f32/{shape}x{steps}xB32"),
+        ));
     }
     pairs
 }
@@ -211,31 +233,35 @@ fn main() {
     let started = SystemTime::now();
     let mut c = support::criterion(100);
 
-    bench_size::<4, 8, 2, Tanh, f32>(&mut c, 16, "static", true);
-    bench_size::<4, 8, 2, Tanh, f64>(&mut c, 16, "static", true);
-    bench_size::<16, 32, 8, Tanh, f32>(&mut c, 64, "static", true);
-    bench_size::<16, 32, 8, Tanh, f64>(&mut c, 64, "static", true);
-    bench_size::<64, 128, 32, Tanh, f32>(&mut c, 128, "static", true);
-    bench_size::<64, 128, 32, Tanh, f64>(&mut c, 128, "static", true);
+    bench_size::<4, 8, 2, Tanh, Softmax, f32>(&mut c, 16, "static", true);
+    bench_size::<4, 8, 2, Tanh, Softmax, f64>(&mut c, 16, "static", true);
+    bench_size::<16, 32, 8, Tanh, Softmax, f32>(&mut c, 64, "static", true);
+    bench_size::<16, 32, 8, Tanh, Softmax, f64>(&mut c, 64, "static", true);
+    bench_size::<64, 128, 32, Tanh, Softmax, f32>(&mut c, 128, "static", true);
+    bench_size::<64, 128, 32, Tanh, Softmax, f64>(&mut c, 128, "static", true);
     // The same f32 models with the vectorized tanh approximation (`FastTanh`).
-    bench_size::<4, 8, 2, FastTanh, f32>(&mut c, 16, "static-fasttanh", false);
-    bench_size::<16, 32, 8, FastTanh, f32>(&mut c, 64, "static-fasttanh", false);
-    bench_size::<64, 128, 32, FastTanh, f32>(&mut c, 128, "static-fasttanh", false);
+    bench_size::<4, 8, 2, FastTanh, Softmax, f32>(&mut c, 16, "static-fasttanh", false);
+    bench_size::<16, 32, 8, FastTanh, Softmax, f32>(&mut c, 64, "static-fasttanh", false);
+    bench_size::<64, 128, 32, FastTanh, Softmax, f32>(&mut c, 128, "static-fasttanh", false);
+    // … and with the vectorized softmax too (`FastTanh` + `FastSoftmax`).
+    bench_size::<16, 32, 8, FastTanh, FastSoftmax, f32>(&mut c, 64, "static-fast", false);
     // Minibatches, B = 1 and 32.
-    bench_batch::<4, 8, 2, 1, Tanh, f32>(&mut c, 16, "static", true);
-    bench_batch::<4, 8, 2, 32, Tanh, f32>(&mut c, 16, "static", true);
-    bench_batch::<4, 8, 2, 1, Tanh, f64>(&mut c, 16, "static", true);
-    bench_batch::<4, 8, 2, 32, Tanh, f64>(&mut c, 16, "static", true);
-    bench_batch::<16, 32, 8, 1, Tanh, f32>(&mut c, 64, "static", true);
-    bench_batch::<16, 32, 8, 32, Tanh, f32>(&mut c, 64, "static", true);
-    bench_batch::<16, 32, 8, 1, Tanh, f64>(&mut c, 64, "static", true);
-    bench_batch::<16, 32, 8, 32, Tanh, f64>(&mut c, 64, "static", true);
-    bench_batch::<64, 128, 32, 1, Tanh, f32>(&mut c, 128, "static", true);
-    bench_batch::<64, 128, 32, 32, Tanh, f32>(&mut c, 128, "static", true);
-    bench_batch::<64, 128, 32, 1, Tanh, f64>(&mut c, 128, "static", true);
-    bench_batch::<64, 128, 32, 32, Tanh, f64>(&mut c, 128, "static", true);
-    bench_batch::<16, 32, 8, 32, FastTanh, f32>(&mut c, 64, "static-fasttanh", false);
-    bench_batch::<64, 128, 32, 32, FastTanh, f32>(&mut c, 128, "static-fasttanh", false);
+    bench_batch::<4, 8, 2, 1, Tanh, Softmax, f32>(&mut c, 16, "static", true);
+    bench_batch::<4, 8, 2, 32, Tanh, Softmax, f32>(&mut c, 16, "static", true);
+    bench_batch::<4, 8, 2, 1, Tanh, Softmax, f64>(&mut c, 16, "static", true);
+    bench_batch::<4, 8, 2, 32, Tanh, Softmax, f64>(&mut c, 16, "static", true);
+    bench_batch::<16, 32, 8, 1, Tanh, Softmax, f32>(&mut c, 64, "static", true);
+    bench_batch::<16, 32, 8, 32, Tanh, Softmax, f32>(&mut c, 64, "static", true);
+    bench_batch::<16, 32, 8, 1, Tanh, Softmax, f64>(&mut c, 64, "static", true);
+    bench_batch::<16, 32, 8, 32, Tanh, Softmax, f64>(&mut c, 64, "static", true);
+    bench_batch::<64, 128, 32, 1, Tanh, Softmax, f32>(&mut c, 128, "static", true);
+    bench_batch::<64, 128, 32, 32, Tanh, Softmax, f32>(&mut c, 128, "static", true);
+    bench_batch::<64, 128, 32, 1, Tanh, Softmax, f64>(&mut c, 128, "static", true);
+    bench_batch::<64, 128, 32, 32, Tanh, Softmax, f64>(&mut c, 128, "static", true);
+    bench_batch::<16, 32, 8, 32, FastTanh, Softmax, f32>(&mut c, 64, "static-fasttanh", false);
+    bench_batch::<64, 128, 32, 32, FastTanh, Softmax, f32>(&mut c, 128, "static-fasttanh", false);
+    bench_batch::<16, 32, 8, 32, FastTanh, FastSoftmax, f32>(&mut c, 64, "static-fast", false);
+    bench_batch::<64, 128, 32, 32, FastTanh, FastSoftmax, f32>(&mut c, 128, "static-fast", false);
 
     c.final_summary();
     support::print_ratios("dmatrix / static-rnn", &ratio_pairs(), started);

@@ -292,3 +292,42 @@ impl<T: Real> OutputActivation<T> for Softmax {
         SoftmaxJacobian::new(*y_hat)
     }
 }
+
+/// [`Softmax`] with every exponential computed by vector instructions
+/// ([`numerics::fast_softmax`]: each probability within about `4e−7` of [`Softmax`]'s, relative,
+/// in `f32`), and the same Jacobian `diag(ŷ) − ŷ ŷᵀ` at the computed `ŷ`.
+///
+/// [`Softmax`] calls the math library's `exp` once per output and step; `FastSoftmax` computes
+/// them all with vector instructions ([`numerics::fast_exp`]), as [`FastTanh`] does `tanh` (see
+/// `BENCHMARKS.md` for what that gains). It is for `f32`; in `f64` it carries an `f32`-sized
+/// error, so check gradients and compare with references using [`Softmax`]. It pairs with
+/// [`CrossEntropy`](crate::CrossEntropy) on the same fused path as [`Softmax`] (`δa = ŷ − y`,
+/// the loss from `lse(a)` read off the computed `ŷ`), so the gradient BPTT computes is the exact
+/// gradient at the computed `ŷ`.
+///
+/// ```
+/// use static_rnn::{FastSoftmax, FastTanh, OutputActivation, Rnn, Softmax, SVector};
+/// let a = SVector::<f32, 3>::new(-1.0, 0.5, 2.0);
+/// let (fast, exact) = (FastSoftmax::forward(&a), Softmax::forward(&a));
+/// assert!(fast.iter().zip(exact.iter()).all(|(f, e)| (f - e).abs() <= 4e-7 * e));
+/// let _model = Rnn::<16, 32, 8, FastTanh, FastSoftmax>::zeros();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FastSoftmax;
+
+impl<T: Real> OutputActivation<T> for FastSoftmax {
+    type Jacobian<const N: usize> = SoftmaxJacobian<T, N>;
+
+    #[inline(always)]
+    fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+        numerics::fast_softmax(a)
+    }
+
+    #[inline(always)]
+    fn jacobian<const N: usize>(
+        _a: &SVector<T, N>,
+        y_hat: &SVector<T, N>,
+    ) -> SoftmaxJacobian<T, N> {
+        SoftmaxJacobian::new(*y_hat)
+    }
+}

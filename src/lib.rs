@@ -46,7 +46,8 @@ pub mod train;
 pub mod truncated_bptt;
 
 pub use activation::{
-    FastTanh, HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax, Tanh,
+    FastSoftmax, FastTanh, HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax,
+    Tanh,
 };
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
 pub use batch::{BatchDiagonal, BatchLastStep, BatchStep, BatchSummary, BatchTargets, BatchTrace};

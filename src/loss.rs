@@ -13,7 +13,7 @@
 //!
 //! | output `g` | loss | `L_t` from the logits | `δa_t = ∂L_t/∂a_t` |
 //! |---|---|---|---|
-//! | [`Softmax`] | [`CrossEntropy`] | `(Σ_k y_k) lse(a) − Σ_k y_k a_k` | `(Σ_k y_k) ŷ − y` (`ŷ − y` for a distribution `y`) |
+//! | [`Softmax`] (and [`FastSoftmax`]) | [`CrossEntropy`] | `(Σ_k y_k) lse(a) − Σ_k y_k a_k` | `(Σ_k y_k) ŷ − y` (`ŷ − y` for a distribution `y`) |
 //! | [`Sigmoid`] | [`BinaryCrossEntropy`] | `Σ_k softplus(a_k) − y_k a_k` | `ŷ − y` |
 //! | [`Identity`] | [`Mse`] | `Σ_k (a_k − y_k)²` | `2 (ŷ − y)` |
 //!
@@ -41,7 +41,7 @@
 //! whatever `ŷ_k` is, `NaN` included (the fused softmax path takes the log-sum-exp over all logits,
 //! so there a `NaN` logit always propagates).
 
-use crate::activation::{Identity, OutputActivation, Sigmoid, Softmax};
+use crate::activation::{FastSoftmax, Identity, OutputActivation, Sigmoid, Softmax};
 use crate::jacobian::VectorJacobianProduct;
 use crate::numerics::{
     floor_probability, log_sigmoid, log_sum_exp_given_softmax, sigmoid, softplus,
@@ -274,19 +274,43 @@ impl<T: Real> LossFor<Softmax, T> for CrossEntropy {
         y_hat: &SVector<T, N>,
         y: &SVector<T, N>,
     ) -> (T, SVector<T, N>) {
-        let mass = y.sum();
-        // lse(a), from the softmax the forward pass computed: no second round of exponentials.
-        let lse = log_sum_exp_given_softmax(a, y_hat);
-        // −Σ y_k ln ŷ_k with ln ŷ_k = a_k − lse(a); zero-weight terms contribute exactly zero.
-        let loss = y.zip_fold(a, T::zero(), |sum, yk, ak| {
-            if yk == T::zero() {
-                sum
-            } else {
-                sum + yk * (lse - ak)
-            }
-        });
-        (loss, y_hat * mass - y)
+        softmax_cross_entropy(a, y_hat, y)
     }
+}
+
+/// [`FastSoftmax`] + cross-entropy, fused as [`Softmax`] + cross-entropy: `lse(a)` is read off
+/// the computed `ŷ` (one `ln`), and `δa = (Σ_k y_k) ŷ − y` at the computed `ŷ`.
+impl<T: Real> LossFor<FastSoftmax, T> for CrossEntropy {
+    #[inline(always)]
+    fn loss_and_delta<const N: usize>(
+        a: &SVector<T, N>,
+        y_hat: &SVector<T, N>,
+        y: &SVector<T, N>,
+    ) -> (T, SVector<T, N>) {
+        softmax_cross_entropy(a, y_hat, y)
+    }
+}
+
+/// The fused softmax + cross-entropy of both softmax heads, given `ŷ = softmax(a)` as the
+/// forward pass computed it.
+#[inline(always)]
+fn softmax_cross_entropy<T: Real, const N: usize>(
+    a: &SVector<T, N>,
+    y_hat: &SVector<T, N>,
+    y: &SVector<T, N>,
+) -> (T, SVector<T, N>) {
+    let mass = y.sum();
+    // lse(a), from the softmax the forward pass computed: no second round of exponentials.
+    let lse = log_sum_exp_given_softmax(a, y_hat);
+    // −Σ y_k ln ŷ_k with ln ŷ_k = a_k − lse(a); zero-weight terms contribute exactly zero.
+    let loss = y.zip_fold(a, T::zero(), |sum, yk, ak| {
+        if yk == T::zero() {
+            sum
+        } else {
+            sum + yk * (lse - ak)
+        }
+    });
+    (loss, y_hat * mass - y)
 }
 
 /// Sigmoid + binary cross-entropy, fused: `L_t = Σ_k softplus(a_k) − y_k a_k` (that is,
@@ -333,7 +357,7 @@ impl<T: Real> LossFor<Identity, T> for Mse {
     }
 }
 
-/// The six non-canonical built-in pairs take the general path.
+/// The eight non-canonical built-in pairs take the general path.
 macro_rules! general_pairs {
     ($(($activation:ty, $loss:ty)),* $(,)?) => {$(
         #[doc = concat!(
@@ -356,6 +380,8 @@ macro_rules! general_pairs {
 general_pairs!(
     (Softmax, Mse),
     (Softmax, BinaryCrossEntropy),
+    (FastSoftmax, Mse),
+    (FastSoftmax, BinaryCrossEntropy),
     (Sigmoid, CrossEntropy),
     (Sigmoid, Mse),
     (Identity, CrossEntropy),

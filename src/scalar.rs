@@ -6,6 +6,7 @@
 //! `approx` traits) plus `Copy`, so matrices of it live on the stack and move by `memcpy`.
 
 use nalgebra::RealField;
+use simba::scalar::SupersetOf;
 
 /// A real scalar: nalgebra's [`RealField`] that is also `Copy` (in practice `f32` or `f64`).
 ///
@@ -19,12 +20,12 @@ use nalgebra::RealField;
 /// }
 /// assert_eq!(halve(3.0_f32), 1.5);
 /// ```
-pub trait Real: RealField + Copy {
+pub trait Real: RealField + Copy + SupersetOf<f32> {
     /// The smallest positive normal number (`f32::MIN_POSITIVE`, `f64::MIN_POSITIVE`).
     fn min_positive() -> Self;
 }
 
-impl<T: RealField + Copy + num_traits::Float> Real for T {
+impl<T: RealField + Copy + SupersetOf<f32> + num_traits::Float> Real for T {
     #[inline]
     fn min_positive() -> Self {
         <T as num_traits::Float>::min_positive_value()

@@ -1480,3 +1480,60 @@ fn sigmoid_softplus_log_sigmoid_extremes() {
     assert!(softplus(f64::NAN).is_nan());
     assert!(log_sigmoid(f64::NAN).is_nan());
 }
+
+/// `FastSoftmax` + cross-entropy takes the fused path of `Softmax`: its loss and `δa = ŷ − y` are
+/// those of `Softmax` within the error of its probabilities, and the gradients BPTT computes for a
+/// model with it are those of the same model with `Softmax` within that error carried through
+/// the sums (the exact gradient at the computed `ŷ`).
+#[test]
+fn fast_softmax_cross_entropy_follows_softmax() {
+    use static_rnn::{FastSoftmax, Rnn, SMatrix};
+    let a = V::<4>::new(-3.0, 0.25, 2.0, 40.0).map(|v| v as f32);
+    let y = V::<4>::new(0.0, 1.0, 0.0, 0.0).map(|v| v as f32);
+    let (exact_loss, exact_delta) =
+        <CrossEntropy as LossFor<Softmax, f32>>::loss_and_delta(&a, &Softmax::forward(&a), &y);
+    let (fast_loss, fast_delta) = <CrossEntropy as LossFor<FastSoftmax, f32>>::loss_and_delta(
+        &a,
+        &FastSoftmax::forward(&a),
+        &y,
+    );
+    assert!(
+        (fast_loss - exact_loss).abs() <= 1e-6 * exact_loss,
+        "{fast_loss} vs {exact_loss}"
+    );
+    assert!(
+        (fast_delta - exact_delta).amax() <= 1e-6,
+        "{fast_delta} vs {exact_delta}"
+    );
+
+    let weight = |i: usize, j: usize, scale: f32| ((i * 7 + j * 3) as f32 * 0.37).sin() * scale;
+    let exact = Rnn::<3, 6, 4, Tanh, Softmax, f32>::new(
+        SMatrix::from_fn(|i, j| weight(i, j, 0.6)),
+        SMatrix::from_fn(|i, j| weight(i + 11, j, 0.5)),
+        SVector::from_fn(|i, _| weight(i, 5, 0.1)),
+        SMatrix::from_fn(|i, j| weight(i + 3, j, 1.5)),
+        SVector::from_fn(|i, _| weight(i, 2, 0.1)),
+    );
+    let fast = Rnn::<3, 6, 4, Tanh, FastSoftmax, f32>::from_params(exact.params);
+    let xs: [SVector<f32, 3>; 9] =
+        core::array::from_fn(|t| SVector::from_fn(|i, _| weight(t, i, 1.0)));
+    let ys: [SVector<f32, 4>; 9] =
+        core::array::from_fn(|t| SVector::from_fn(|k, _| f32::from(k == t % 4)));
+    let h0 = SVector::zeros();
+    let g_exact = exact.gradients(CrossEntropy, &h0, &xs, &ys);
+    let g_fast = fast.gradients(CrossEntropy, &h0, &xs, &ys);
+    assert!((g_fast.loss - g_exact.loss).abs() <= 1e-6 * g_exact.loss);
+    let (p, q) = (&g_fast.params, &g_exact.params);
+    for (name, difference, size) in [
+        ("W_y", (p.w_y - q.w_y).amax(), q.w_y.amax()),
+        ("b_y", (p.b_y - q.b_y).amax(), q.b_y.amax()),
+        ("W_h", (p.w_h - q.w_h).amax(), q.w_h.amax()),
+        ("W_x", (p.w_x - q.w_x).amax(), q.w_x.amax()),
+        ("b_h", (p.b_h - q.b_h).amax(), q.b_h.amax()),
+    ] {
+        assert!(
+            difference <= 1e-5 * size,
+            "∂L/∂{name}: {difference:e} of {size:e}"
+        );
+    }
+}

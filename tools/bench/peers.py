@@ -263,6 +263,7 @@ def rust_ids(kind, I, H, O, T, precision, B=None):
     ids = {"static-rnn": f"{kind}/static-{precision}/{shape}"}
     if precision == "f32":
         ids["static-rnn FastTanh"] = f"{kind}/static-fasttanh-f32/{shape}"
+        ids["static-rnn +FastSoftmax"] = f"{kind}/static-fast-f32/{shape}"
     ids["DMatrix"] = f"{kind}/dmatrix-{precision}/{shape}"
     return ids
 
@@ -307,7 +308,8 @@ def main():
     print(f"CPU: {cpu_model()}, pinned to core {args.core}; "
           "medians of CPU time, [interquartile range] for JAX/PyTorch, "
           "[95 % CI of the median] for criterion;\n"
-          "after a peer: its median / static-rnn's (Tanh, and FastTanh in f32)\n")
+          "after a peer: its median / static-rnn's (Tanh, and in f32 FastTanh, and FastTanh with "
+          "FastSoftmax)\n")
 
     cases = [("forward_backward", None), ("step", None),
              ("minibatch_forward_backward", 1), ("minibatch_forward_backward", BATCH)]
@@ -317,8 +319,9 @@ def main():
                 key = (kind, I, H, O, T, precision) + ((B,) if B else ())
                 rows = {name: criterion_median(ident, since)
                         for name, ident in rust_ids(kind, I, H, O, T, precision, B).items()}
-                if rows.get("static-rnn FastTanh") is None:
-                    rows.pop("static-rnn FastTanh", None)  # benched at some sizes only
+                for fast in ("static-rnn FastTanh", "static-rnn +FastSoftmax"):
+                    if rows.get(fast) is None:
+                        rows.pop(fast, None)  # benched at some sizes only
                 rows["JAX (jit)"] = jax_results.get(key, {}).get("cpu")
                 rows["PyTorch"] = torch_results.get(key, {}).get("cpu")
                 title = f"{kind.replace('_', ' + ')}  I={I} H={H} O={O}" + (
