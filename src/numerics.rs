@@ -347,15 +347,12 @@ mod tests {
     }
 
     /// Checks `fast_exp` at every `stride`-th f32 of `[−87, 88.7]` against its bound, and that
-    /// it is `0` below and `+∞` above; returns the worst relative error and ulps.
-    fn check_exp_f32(stride: usize) -> (f64, f64) {
-        let (mut worst_relative, mut worst_ulps) = (0.0_f64, 0.0_f64);
+    /// it is `0` below and `+∞` above.
+    fn check_exp_f32(stride: usize) {
         let negative = (0.0_f32.to_bits()..=87.0_f32.to_bits()).map(|b| -f32::from_bits(b));
         let positive = (0.0_f32.to_bits()..=88.7_f32.to_bits()).map(f32::from_bits);
         for x in negative.chain(positive).step_by(stride) {
             let (relative, ulps) = exp_error_at(x);
-            worst_relative = worst_relative.max(relative);
-            worst_ulps = worst_ulps.max(ulps);
             assert!(relative <= 8.4e-8, "x = {x:e}: relative error {relative:e}");
             assert!(ulps < 1.0, "x = {x:e}: {ulps} ulp");
         }
@@ -366,27 +363,23 @@ mod tests {
             assert_eq!(fast_exp(x), f32::INFINITY, "{x}");
         }
         assert!(fast_exp(f32::NAN).is_nan());
-        (worst_relative, worst_ulps)
     }
 
     #[test]
     fn fast_exp_is_within_its_bound_on_dense_samples() {
-        let (relative, ulps) = check_exp_f32(1021);
-        std::println!("fast_exp: worst relative error {relative:e}, {ulps} ulp");
+        check_exp_f32(1021);
         assert_eq!(fast_exp(0.0_f32), 1.0);
     }
 
     /// Every f32 of the range: `cargo test --release -- --ignored exhaustive`.
     #[test]
-    #[ignore = "exhaustive: ~1 min in release"]
+    #[ignore = "exhaustive: ~2 min in release"]
     fn fast_exp_is_within_its_bound_for_every_f32_exhaustive() {
-        let (relative, ulps) = check_exp_f32(1);
-        std::println!("fast_exp: worst relative error {relative:e}, {ulps} ulp");
+        check_exp_f32(1);
     }
 
     #[test]
     fn fast_softmax_is_within_its_bound_of_softmax() {
-        let mut worst = 0.0_f64;
         for seed in 0..2000_u32 {
             let a = SVector::<f32, 8>::from_fn(|k, _| {
                 let u = ((seed * 8 + k as u32) as f32 * 0.618_034).fract();
@@ -396,11 +389,9 @@ mod tests {
             for (f, e) in fast.iter().zip(exact.iter()) {
                 let error = f64::from((f - e).abs());
                 assert!(error <= 4e-7 * f64::from(*e) + 1e-45, "{a:?}: {f} vs {e}");
-                worst = worst.max(if *e > 0.0 { error / f64::from(*e) } else { 0.0 });
             }
             assert!((fast.sum() - 1.0).abs() <= 4.0 * f32::EPSILON);
         }
-        std::println!("fast_softmax: worst relative error {worst:e}");
     }
 
     #[test]
