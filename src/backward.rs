@@ -542,7 +542,9 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transpos
         product: &mut SMatrix<T, H, B>,
         delta_z: &SMatrix<T, H, B>,
     ) {
-        product.fill(T::zero());
+        // Over the contiguous storage: nalgebra's `fill` walks a strided iterator, one element at
+        // a time.
+        product.as_mut_slice().fill(T::zero());
         gemm_add::<V, _, _, _, _>(product, &self.w_h_t, delta_z);
     }
 }

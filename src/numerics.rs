@@ -49,8 +49,23 @@ pub fn log_sum_exp_given_softmax<T: Real, const N: usize>(
     if N == 0 {
         return -T::one() / T::zero();
     }
-    let k = a.imax();
+    let k = index_of_max(a);
     a[k] - y_hat[k].ln()
+}
+
+/// The first index `k` of a largest component of `a` (a `NaN` component is never larger), as
+/// nalgebra's `imax`, but inlined: here it runs once per scored step and sequence, and a call
+/// does not vectorize with its caller. `a` must not be empty.
+#[inline(always)]
+fn index_of_max<T: Real, const N: usize>(a: &SVector<T, N>) -> usize {
+    let a = a.as_slice();
+    let (mut k, mut largest) = (0, a[0]);
+    for (j, &a_j) in a.iter().enumerate().skip(1) {
+        if a_j > largest {
+            (k, largest) = (j, a_j);
+        }
+    }
+    k
 }
 
 /// `softmax(a)_k = exp(a_k − m) / Σ_j exp(a_j − m)` with `m = max_j a_j`.
@@ -287,6 +302,39 @@ pub fn fast_tanh<T: Real>(x: T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `index_of_max` is nalgebra's `imax`: the first of tied largest components, `NaN` never
+    /// taken over a number (but kept in first place), on vectors that exercise each case.
+    #[test]
+    fn index_of_max_is_the_first_largest_as_in_nalgebra() {
+        let nan = f32::NAN;
+        let cases: [[f32; 5]; 7] = [
+            [1.0, 3.0, 2.0, 3.0, -1.0],
+            [5.0, 5.0, 5.0, 5.0, 5.0],
+            [-4.0, -3.0, -2.0, -1.0, 0.0],
+            [nan, 1.0, 2.0, 0.5, 2.0],
+            [1.0, nan, 0.0, 7.0, nan],
+            [
+                f32::NEG_INFINITY,
+                -f32::MAX,
+                f32::INFINITY,
+                0.0,
+                f32::INFINITY,
+            ],
+            [-0.0, 0.0, -0.0, 0.0, -0.0],
+        ];
+        let expected = [1, 0, 4, 0, 3, 2, 0];
+        for (case, want) in cases.iter().zip(expected) {
+            let a = SVector::<f32, 5>::from(*case);
+            assert_eq!(index_of_max(&a), want, "{case:?}");
+            assert_eq!(index_of_max(&a), a.imax(), "{case:?}");
+        }
+        // Every position of a unique largest component, at a size past a vector register.
+        for k in 0..37 {
+            let a = SVector::<f64, 37>::from_fn(|j, _| if j == k { 2.0 } else { (j as f64).sin() });
+            assert_eq!(index_of_max(&a), k);
+        }
+    }
 
     /// The unit in the last place of the `f32` nearest to `y`.
     fn ulp_f32(y: f64) -> f64 {

@@ -39,19 +39,30 @@ pub struct BatchDiagonal<T, const N: usize, const B: usize> {
 
 impl<T: Real, const N: usize, const B: usize> BatchDiagonal<T, N, B> {
     /// The Jacobians whose diagonals are the columns of `d`.
-    #[inline]
+    #[inline(always)]
     pub fn new(d: SMatrix<T, N, B>) -> Self {
         Self { diagonals: d }
     }
 
     /// The Jacobians `∂H/∂Z` of the hidden activation `F` at `Z`, where `H = F(Z)`: the matrix
     /// `f′(Z)`, from the scalar [`HiddenActivation::derivative`] applied element by element.
-    #[inline]
+    #[inline(always)]
     pub fn of_activation<F: HiddenActivation<T>>(
         z: &SMatrix<T, N, B>,
         h: &SMatrix<T, N, B>,
     ) -> Self {
-        Self::new(z.zip_map(h, F::derivative))
+        // Over the contiguous storage (nalgebra's `zip_map` walks a strided iterator, which does
+        // not vectorize).
+        let mut d = SMatrix::<T, N, B>::zeros();
+        for ((d, &z), &h) in d
+            .as_mut_slice()
+            .iter_mut()
+            .zip(z.as_slice())
+            .zip(h.as_slice())
+        {
+            *d = F::derivative(z, h);
+        }
+        Self::new(d)
     }
 
     /// The diagonals, one column per sequence.
@@ -71,8 +82,16 @@ impl<T: Real, const N: usize, const B: usize> BatchDiagonal<T, N, B> {
     }
 
     /// The element-wise product `f′(Z) ⊙ V`: column `b` is `diag(f′(z⁽ᵇ⁾)) v⁽ᵇ⁾`.
-    #[inline]
+    #[inline(always)]
     pub fn hadamard(&self, v: &SMatrix<T, N, B>) -> SMatrix<T, N, B> {
-        self.diagonals.component_mul(v)
+        let mut product = *v;
+        for (p, &d) in product
+            .as_mut_slice()
+            .iter_mut()
+            .zip(self.diagonals.as_slice())
+        {
+            *p *= d;
+        }
+        product
     }
 }
