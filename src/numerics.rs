@@ -23,17 +23,19 @@ pub fn log_sum_exp<T: Real, const N: usize>(a: &SVector<T, N>) -> T {
     if N == 0 {
         return -T::one() / T::zero();
     }
-    let m = a.max();
+    let m = largest(a);
     m + a.map(|ak| (ak - m).exp()).sum().ln()
 }
 
 /// `log Σ_k exp(a_k)` read off `ŷ = softmax(a)` without another exponential:
-/// `lse(a) = m − ln ŷ_{k*}` where `k*` is a largest component of `a` and `m = a_{k*}`, because
-/// [`softmax`] computes `ŷ_{k*} = exp(0) / Σ_j exp(a_j − m)`.
+/// `lse(a) = m − ln ŷ_max` with `m = max_k a_k` and `ŷ_max = max_k ŷ_k`, because [`softmax`]
+/// computes `ŷ_{k*} = exp(0) / Σ_j exp(a_j − m)` at a largest component `k*` of `a`, and that is
+/// the largest probability (the exponential and the rounding are monotone).
 ///
-/// The same number as [`log_sum_exp`] up to the rounding of one division (`ŷ_{k*} ≥ 1/N`, so
-/// `ln ŷ_{k*}` is well conditioned), finite for every finite `a`. `y_hat` must be
-/// [`softmax`]`(a)`.
+/// The same number as [`log_sum_exp`] up to the rounding of one division (`ŷ_max ≥ 1/N`, so
+/// `ln ŷ_max` is well conditioned), finite for every finite `a`. `y_hat` must be
+/// [`softmax`]`(a)` (or [`fast_softmax`]`(a)`). Two maxima and no index: both reductions
+/// vectorize.
 ///
 /// ```
 /// use static_rnn::{numerics::{log_sum_exp, log_sum_exp_given_softmax, softmax}, SVector};
@@ -49,23 +51,50 @@ pub fn log_sum_exp_given_softmax<T: Real, const N: usize>(
     if N == 0 {
         return -T::one() / T::zero();
     }
-    let k = index_of_max(a);
-    a[k] - y_hat[k].ln()
+    largest(a) - largest(y_hat).ln()
 }
 
-/// The first index `k` of a largest component of `a` (a `NaN` component is never larger), as
-/// nalgebra's `imax`, but inlined: here it runs once per scored step and sequence, and a call
-/// does not vectorize with its caller. `a` must not be empty.
+/// Lanes of the partial maxima in [`largest`]: a vector register of `f32` with AVX2.
+const MAX_LANES: usize = 8;
+
+/// `max_k a_k`, `−∞` for an empty vector: the maximum of each of [`MAX_LANES`] lanes over the
+/// blocks of `a`, then of the lanes and the components left. A maximum does not depend on the
+/// order it is taken in (but for the sign of a zero), so this is nalgebra's `max` (whose one running maximum over the
+/// components is a chain of dependent comparisons) but vectorized; only where `a` holds a `NaN`
+/// may the two differ (a `NaN` is never larger, so it stays only where it starts a lane), and
+/// every caller's result is then `NaN` either way.
 #[inline(always)]
-fn index_of_max<T: Real, const N: usize>(a: &SVector<T, N>) -> usize {
-    let a = a.as_slice();
-    let (mut k, mut largest) = (0, a[0]);
-    for (j, &a_j) in a.iter().enumerate().skip(1) {
-        if a_j > largest {
-            (k, largest) = (j, a_j);
+fn largest<T: Real, const N: usize>(a: &SVector<T, N>) -> T {
+    let (blocks, rest) = a.as_slice().as_chunks::<MAX_LANES>();
+    let mut m = -T::one() / T::zero();
+    if let Some((first, blocks)) = blocks.split_first() {
+        let mut lanes = *first;
+        for block in blocks {
+            for (lane, &a_k) in lanes.iter_mut().zip(block) {
+                if a_k > *lane {
+                    *lane = a_k;
+                }
+            }
+        }
+        // The lanes in halves (8 → 4 → 2 → 1): three steps of dependent comparisons, not seven.
+        let mut width = MAX_LANES / 2;
+        while width > 0 {
+            let (low, high) = lanes.split_at_mut(width);
+            for (lane, &other) in low.iter_mut().zip(&*high) {
+                if other > *lane {
+                    *lane = other;
+                }
+            }
+            width /= 2;
+        }
+        m = lanes[0];
+    }
+    for &a_k in rest {
+        if a_k > m {
+            m = a_k;
         }
     }
-    k
+    m
 }
 
 /// `softmax(a)_k = exp(a_k − m) / Σ_j exp(a_j − m)` with `m = max_j a_j`.
@@ -79,7 +108,7 @@ fn index_of_max<T: Real, const N: usize>(a: &SVector<T, N>) -> usize {
 /// ```
 #[inline(always)]
 pub fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
-    let m = a.max();
+    let m = largest(a);
     let e = a.map(|ak| (ak - m).exp());
     let total = e.sum();
     e / total
@@ -171,7 +200,7 @@ fn power_of_two<T: Real>(k: i32) -> T {
 /// ```
 #[inline(always)]
 pub fn fast_softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
-    let m = a.max();
+    let m = largest(a);
     let mut e = *a;
     // A loop over the contiguous storage, not `map` with a closure (not inlined into the copy of
     // the widest vector instructions) nor nalgebra's element iterator (which does not vectorize).
@@ -303,37 +332,47 @@ pub fn fast_tanh<T: Real>(x: T) -> T {
 mod tests {
     use super::*;
 
-    /// `index_of_max` is nalgebra's `imax`: the first of tied largest components, `NaN` never
-    /// taken over a number (but kept in first place), on vectors that exercise each case.
+    /// `largest` is nalgebra's `max` on vectors without `NaN`: on, off and below the lane count,
+    /// with the largest component at every position, ties, signed zeros and infinities; `−∞` for
+    /// an empty vector (nalgebra: `0`).
     #[test]
-    fn index_of_max_is_the_first_largest_as_in_nalgebra() {
-        let nan = f32::NAN;
-        let cases: [[f32; 5]; 7] = [
-            [1.0, 3.0, 2.0, 3.0, -1.0],
-            [5.0, 5.0, 5.0, 5.0, 5.0],
-            [-4.0, -3.0, -2.0, -1.0, 0.0],
-            [nan, 1.0, 2.0, 0.5, 2.0],
-            [1.0, nan, 0.0, 7.0, nan],
+    fn largest_is_the_maximum() {
+        fn check<const N: usize>() {
+            for k in 0..N {
+                let a =
+                    SVector::<f64, N>::from_fn(|j, _| if j == k { 2.0 } else { (j as f64).sin() });
+                assert_eq!(largest(&a), 2.0, "N = {N}, k = {k}");
+                assert_eq!(largest(&a), a.max());
+                let b = -a;
+                assert_eq!(largest(&b), b.max(), "N = {N}, k = {k}");
+            }
+        }
+        check::<1>();
+        check::<7>();
+        check::<8>();
+        check::<9>();
+        check::<32>();
+        check::<37>();
+        let cases: [[f32; 9]; 3] = [
+            [5.0; 9],
+            [-0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0],
             [
                 f32::NEG_INFINITY,
                 -f32::MAX,
                 f32::INFINITY,
                 0.0,
-                f32::INFINITY,
+                1.0,
+                2.0,
+                3.0,
+                4.0,
+                5.0,
             ],
-            [-0.0, 0.0, -0.0, 0.0, -0.0],
         ];
-        let expected = [1, 0, 4, 0, 3, 2, 0];
-        for (case, want) in cases.iter().zip(expected) {
-            let a = SVector::<f32, 5>::from(*case);
-            assert_eq!(index_of_max(&a), want, "{case:?}");
-            assert_eq!(index_of_max(&a), a.imax(), "{case:?}");
+        for case in cases {
+            let a = SVector::<f32, 9>::from(case);
+            assert_eq!(largest(&a), a.max(), "{case:?}");
         }
-        // Every position of a unique largest component, at a size past a vector register.
-        for k in 0..37 {
-            let a = SVector::<f64, 37>::from_fn(|j, _| if j == k { 2.0 } else { (j as f64).sin() });
-            assert_eq!(index_of_max(&a), k);
-        }
+        assert_eq!(largest(&SVector::<f32, 0>::zeros()), f32::NEG_INFINITY);
     }
 
     /// The unit in the last place of the `f32` nearest to `y`.
