@@ -59,10 +59,10 @@ const MAX_LANES: usize = 8;
 
 /// `max_k a_k`, `−∞` for an empty vector: the maximum of each of [`MAX_LANES`] lanes over the
 /// blocks of `a`, then of the lanes and the components left. A maximum does not depend on the
-/// order it is taken in (but for the sign of a zero), so this is nalgebra's `max` (whose one running maximum over the
-/// components is a chain of dependent comparisons) but vectorized; only where `a` holds a `NaN`
-/// may the two differ (a `NaN` is never larger, so it stays only where it starts a lane), and
-/// every caller's result is then `NaN` either way.
+/// order it is taken in (but for the sign of a zero), so this is nalgebra's `max` (whose one
+/// running maximum over the components is a chain of dependent comparisons), vectorized; only
+/// where `a` holds a `NaN` may the two differ (a `NaN` is never larger, so it stays only where it
+/// starts a lane), and every caller's result is then `NaN` either way.
 #[inline(always)]
 fn largest<T: Real, const N: usize>(a: &SVector<T, N>) -> T {
     let (blocks, rest) = a.as_slice().as_chunks::<MAX_LANES>();
