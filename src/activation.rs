@@ -12,6 +12,7 @@
 //! | [`Sigmoid`] | `σ(z)` | `σ(a)` | `σ′ = h (1 − h)`, from `h = σ(z)`: [`Diagonal`] |
 //! | [`Identity`] | `z` | `a` | `1`: [`Diagonal`] of ones |
 //! | [`Softmax`] | — | `exp(a_k) / Σ_j exp(a_j)` | `diag(ŷ) − ŷ ŷᵀ`: [`SoftmaxJacobian`] |
+//! | [`FastSoftmax`] | — | the same, each `exp` approximated (relative error ≤ 8.4e−8 in `f32`) | `diag(ŷ) − ŷ ŷᵀ`: [`SoftmaxJacobian`] |
 //!
 //! The hidden activation must act element-wise, because BPTT applies its derivative as a
 //! Hadamard product. Softmax couples its components, so it is only an output activation, and using
@@ -28,7 +29,9 @@
 //! ```
 //!
 //! To add an activation, implement [`HiddenActivation`] (two scalar functions) or
-//! [`OutputActivation`] (a vector function and its Jacobian) for a type of your own.
+//! [`OutputActivation`] (a vector function and its Jacobian) for a type of your own; a softmax
+//! computed another way implements [`SoftmaxHead`] (the function alone), as [`Softmax`] and
+//! [`FastSoftmax`] do, and gets its Jacobian and the fused cross-entropy from it.
 
 use crate::jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
 use crate::numerics;
@@ -276,20 +279,10 @@ impl<T: Real> OutputActivation<T> for Identity {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Softmax;
 
-impl<T: Real> OutputActivation<T> for Softmax {
-    type Jacobian<const N: usize> = SoftmaxJacobian<T, N>;
-
+impl SoftmaxHead for Softmax {
     #[inline(always)]
-    fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+    fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
         numerics::softmax(a)
-    }
-
-    #[inline(always)]
-    fn jacobian<const N: usize>(
-        _a: &SVector<T, N>,
-        y_hat: &SVector<T, N>,
-    ) -> SoftmaxJacobian<T, N> {
-        SoftmaxJacobian::new(*y_hat)
     }
 }
 
@@ -315,12 +308,54 @@ impl<T: Real> OutputActivation<T> for Softmax {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FastSoftmax;
 
-impl<T: Real> OutputActivation<T> for FastSoftmax {
+impl SoftmaxHead for FastSoftmax {
+    #[inline(always)]
+    fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+        numerics::fast_softmax(a)
+    }
+}
+
+/// A softmax output activation, `ŷ_k = exp(a_k) / Σ_j exp(a_j)`, whatever computes its
+/// exponentials: [`Softmax`] (the math library's `exp`), [`FastSoftmax`] ([`numerics::fast_exp`]).
+///
+/// A softmax head is an [`OutputActivation`] whose Jacobian is `diag(ŷ) − ŷ ŷᵀ` at the computed
+/// `ŷ` ([`SoftmaxJacobian`]), and [`CrossEntropy`](crate::CrossEntropy) is its fused loss
+/// (`δa = (Σ_k y_k) ŷ − y`, the loss from `lse(a) = max_k a_k − ln max_k ŷ_k`): both follow
+/// from this trait, so each softmax states only how it computes `ŷ`. The contract is that
+/// [`softmax`](Self::softmax) is a softmax, to within rounding: the fused loss reads `lse(a)`
+/// off its largest probability.
+///
+/// ```
+/// use static_rnn::{CrossEntropy, LossFor, OutputActivation, SoftmaxHead, SVector};
+///
+/// /// A softmax computed in `f64` whatever the model's scalar (here just the exact one).
+/// #[derive(Clone, Copy, Debug, Default)]
+/// struct MySoftmax;
+///
+/// impl SoftmaxHead for MySoftmax {
+///     fn softmax<T: static_rnn::Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+///         static_rnn::numerics::softmax(a)
+///     }
+/// }
+///
+/// let a = SVector::<f64, 2>::new(0.0, 3f64.ln());
+/// let y_hat = MySoftmax::forward(&a); // an OutputActivation
+/// let y = SVector::from([0.0, 1.0]);
+/// let (loss, delta_a) = <CrossEntropy as LossFor<MySoftmax, f64>>::loss_and_delta(&a, &y_hat, &y);
+/// assert!((loss + 0.75f64.ln()).abs() < 1e-15); // −ln ŷ₂
+/// assert_eq!(delta_a, y_hat - y);
+/// ```
+pub trait SoftmaxHead: Copy + Default + Debug + 'static {
+    /// `ŷ = softmax(a)`.
+    fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N>;
+}
+
+impl<T: Real, S: SoftmaxHead> OutputActivation<T> for S {
     type Jacobian<const N: usize> = SoftmaxJacobian<T, N>;
 
     #[inline(always)]
     fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
-        numerics::fast_softmax(a)
+        S::softmax(a)
     }
 
     #[inline(always)]

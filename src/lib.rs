@@ -47,7 +47,7 @@ pub mod truncated_bptt;
 
 pub use activation::{
     FastSoftmax, FastTanh, HiddenActivation, Identity, OutputActivation, Relu, Sigmoid, Softmax,
-    Tanh,
+    SoftmaxHead, Tanh,
 };
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
 pub use batch::{BatchDiagonal, BatchLastStep, BatchStep, BatchSummary, BatchTargets, BatchTrace};

@@ -41,7 +41,7 @@
 //! whatever `ŷ_k` is, `NaN` included (the fused softmax path takes the log-sum-exp over all logits,
 //! so there a `NaN` logit always propagates).
 
-use crate::activation::{FastSoftmax, Identity, OutputActivation, Sigmoid, Softmax};
+use crate::activation::{FastSoftmax, Identity, OutputActivation, Sigmoid, Softmax, SoftmaxHead};
 use crate::jacobian::VectorJacobianProduct;
 use crate::numerics::{
     floor_probability, log_sigmoid, log_sum_exp_given_softmax, sigmoid, softplus,
@@ -265,9 +265,11 @@ impl<T: Real, G: OutputActivation<T>, L: Loss<T>> LossFor<G, T> for General<L> {
     }
 }
 
-/// Softmax + cross-entropy, fused: `L_t = (Σ_k y_k) lse(a) − Σ_k y_k a_k` and
-/// `δa = (Σ_k y_k) ŷ − y`, which is `ŷ − y` when `y` is a distribution.
-impl<T: Real> LossFor<Softmax, T> for CrossEntropy {
+/// Softmax + cross-entropy, fused, for every [`SoftmaxHead`] ([`Softmax`], [`FastSoftmax`]):
+/// `L_t = (Σ_k y_k) lse(a) − Σ_k y_k a_k` and `δa = (Σ_k y_k) ŷ − y`, which is `ŷ − y` when `y` is
+/// a distribution; `lse(a)` is read off the computed `ŷ` (one `ln`, no second round of
+/// exponentials), and `δa` is the exact gradient at the computed `ŷ`.
+impl<T: Real, S: SoftmaxHead> LossFor<S, T> for CrossEntropy {
     #[inline(always)]
     fn loss_and_delta<const N: usize>(
         a: &SVector<T, N>,
@@ -278,20 +280,7 @@ impl<T: Real> LossFor<Softmax, T> for CrossEntropy {
     }
 }
 
-/// [`FastSoftmax`] + cross-entropy, fused as [`Softmax`] + cross-entropy: `lse(a)` is read off
-/// the computed `ŷ` (one `ln`), and `δa = (Σ_k y_k) ŷ − y` at the computed `ŷ`.
-impl<T: Real> LossFor<FastSoftmax, T> for CrossEntropy {
-    #[inline(always)]
-    fn loss_and_delta<const N: usize>(
-        a: &SVector<T, N>,
-        y_hat: &SVector<T, N>,
-        y: &SVector<T, N>,
-    ) -> (T, SVector<T, N>) {
-        softmax_cross_entropy(a, y_hat, y)
-    }
-}
-
-/// The fused softmax + cross-entropy of both softmax heads, given `ŷ = softmax(a)` as the
+/// The fused softmax + cross-entropy of a [`SoftmaxHead`], given `ŷ = softmax(a)` as the
 /// forward pass computed it.
 #[inline(always)]
 fn softmax_cross_entropy<T: Real, const N: usize>(
