@@ -19,10 +19,11 @@
 //! the rows of `C` in the outer loop, so the block of rows of `A` a tile reads stays in L1 across
 //! the columns. The register width is a property of the instruction set `V` that
 //! [`dispatch`](crate::dispatch) picks for the copy that runs (16 bytes for SSE2, 64 for AVX-512);
-//! rows a full tile leaves go through half-height tiles. Each entry is summed in the same order
-//! whatever the width, so the results do not depend on it; `V` also says whether each `a·b + c`
-//! is one fused multiply–add (the `fma` feature, in the AVX2 and AVX-512 copies) or a product and
-//! a sum.
+//! rows a full tile leaves go through half-height tiles, and the columns a tile of
+//! [`WIDE_TILE_COLUMNS`] leaves through a tile of [`TILE_COLUMNS`], then one at a time. Each entry
+//! is summed in the same order whatever the width, so the results do not depend on it; `V` also
+//! says whether each `a·b + c` is one fused multiply–add (the `fma` feature, in the AVX2 and
+//! AVX-512 copies) or a product and a sum.
 
 use crate::dispatch::InstructionSet;
 use crate::scalar::Real;
@@ -216,8 +217,9 @@ fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N
     tiled_add_rows::<V, T, R, K, N, 1, TILE_COLUMNS>(c, a, alpha, &s, row);
 }
 
-/// [`tiled_add`] on the rows from `start` in tiles of `RB` rows by `CB` columns, as many as fit
-/// (the columns a tile leaves one at a time); returns the first row left.
+/// [`tiled_add`] on the rows from `start` in tiles of `RB` rows by `CB` columns, as many as fit;
+/// the columns they leave in tiles of [`TILE_COLUMNS`] (where `CB` is wider), then one at a time.
+/// Returns the first row left.
 #[inline(always)]
 fn tiled_add_rows<
     V: InstructionSet,
@@ -235,42 +237,62 @@ fn tiled_add_rows<
     start: usize,
 ) -> usize {
     let blocks = (R - start) / RB;
-    let full_columns = N - N % CB;
     for block in 0..blocks {
-        let a_block = |p: usize| &a[p][start..].as_chunks::<RB>().0[block];
-        for j0 in (0..full_columns).step_by(CB) {
-            let mut tile = [[T::zero(); RB]; CB];
-            for p in 0..K {
-                let a_p = a_block(p);
-                for (jj, column) in tile.iter_mut().enumerate() {
-                    let s_pj = s(p, j0 + jj);
-                    for (t, &a_ip) in column.iter_mut().zip(a_p) {
-                        *t = multiply_add::<V, T>(a_ip, s_pj, *t);
-                    }
-                }
-            }
-            for (jj, column) in tile.iter().enumerate() {
-                let c_block = &mut c[j0 + jj][start..].as_chunks_mut::<RB>().0[block];
-                for (c_ij, &t) in c_block.iter_mut().zip(column) {
-                    *c_ij += alpha * t;
-                }
+        let mut j0 = 0;
+        while j0 + CB <= N {
+            add_tile::<V, T, R, K, N, RB, CB>(c, a, alpha, s, start, block, j0);
+            j0 += CB;
+        }
+        if CB > TILE_COLUMNS {
+            while j0 + TILE_COLUMNS <= N {
+                add_tile::<V, T, R, K, N, RB, TILE_COLUMNS>(c, a, alpha, s, start, block, j0);
+                j0 += TILE_COLUMNS;
             }
         }
-        for (j, c_j) in c.iter_mut().enumerate().skip(full_columns) {
-            let mut column = [T::zero(); RB];
-            for p in 0..K {
-                let s_pj = s(p, j);
-                for (t, &a_ip) in column.iter_mut().zip(a_block(p)) {
-                    *t = multiply_add::<V, T>(a_ip, s_pj, *t);
-                }
-            }
-            let c_block = &mut c_j[start..].as_chunks_mut::<RB>().0[block];
-            for (c_ij, &t) in c_block.iter_mut().zip(&column) {
-                *c_ij += alpha * t;
-            }
+        while j0 < N {
+            add_tile::<V, T, R, K, N, RB, 1>(c, a, alpha, s, start, block, j0);
+            j0 += 1;
         }
     }
     start + blocks * RB
+}
+
+/// One tile of [`tiled_add`]: rows `start + RB·block ..` of columns `j0 .. j0 + CB` of `C`, their
+/// sums over `p` formed in registers (`RB × CB` accumulators) and added to `C` once.
+#[inline(always)]
+fn add_tile<
+    V: InstructionSet,
+    T: Real,
+    const R: usize,
+    const K: usize,
+    const N: usize,
+    const RB: usize,
+    const CB: usize,
+>(
+    c: &mut [[T; R]; N],
+    a: &[[T; R]; K],
+    alpha: T,
+    s: &impl Fn(usize, usize) -> T,
+    start: usize,
+    block: usize,
+    j0: usize,
+) {
+    let mut tile = [[T::zero(); RB]; CB];
+    for (p, a_p) in a.iter().enumerate() {
+        let a_p = &a_p[start..].as_chunks::<RB>().0[block];
+        for (jj, column) in tile.iter_mut().enumerate() {
+            let s_pj = s(p, j0 + jj);
+            for (t, &a_ip) in column.iter_mut().zip(a_p) {
+                *t = multiply_add::<V, T>(a_ip, s_pj, *t);
+            }
+        }
+    }
+    for (jj, column) in tile.iter().enumerate() {
+        let c_block = &mut c[j0 + jj][start..].as_chunks_mut::<RB>().0[block];
+        for (c_ij, &t) in c_block.iter_mut().zip(column) {
+            *c_ij += alpha * t;
+        }
+    }
 }
 
 /// `a·b + c`, fused (one rounding) where `V` says so, else a product then a sum.
@@ -443,6 +465,9 @@ mod tests {
         check_gemm::<f32, 2, 8, 4>(1e-6);
         check_gemm::<f32, 16, 16, 5>(1e-6);
         check_gemm::<f32, 35, 12, 33>(1e-6);
+        // 8-column tiles (fused AVX-512), then a 4-column tile, then one column: 8 + 4 + 1.
+        check_gemm::<f32, 40, 12, 13>(1e-6);
+        check_gemm::<f32, 32, 7, 12>(1e-6);
         check_gemm::<f32, 128, 64, 32>(1e-6);
     }
 
