@@ -187,11 +187,12 @@ pub(crate) fn gemm_nt_add<
 
 /// `C[:, j] ← C[:, j] + α Σ_p A[:, p] s(p, j)`: the body of [`gemm_add`] (`s(p, j) = B[p, j]`) and
 /// [`gemm_nt_add`] (`s(p, j) = B[j, p]`), in tiles of two vector registers of rows by
-/// [`TILE_COLUMNS`] columns ([`WIDE_TILE_COLUMNS`] in fused AVX-512 copies) whose sums over `p`
-/// are formed in registers and added to `C` once. The rows a full tile does not cover go through
-/// tiles of half the height, and so on down to one row. Every entry is the same sum, `α (Σ_p a_ip s_pj)` added to `c_ij` with `p` in order,
-/// whatever the tile it falls in: the result does not depend on `V::VECTOR_BYTES`. Each term
-/// `a_ip s_pj` is added by [`multiply_add`].
+/// [`TILE_COLUMNS`] columns (full-height tiles of [`WIDE_TILE_COLUMNS`] in fused AVX-512 copies)
+/// whose sums over `p` are formed in registers and added to `C` once. The rows a full tile does
+/// not cover go through tiles of half the height, and so on down to one row. Every entry is the
+/// same sum, `α (Σ_p a_ip s_pj)` added to `c_ij` with `p` in order, whatever the tile it falls
+/// in: the result does not depend on `V::VECTOR_BYTES`. Each term `a_ip s_pj` is added by
+/// [`multiply_add`].
 #[inline(always)]
 fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N: usize>(
     c: &mut [[T; R]; N],
@@ -201,16 +202,22 @@ fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N
 ) {
     // Rows per full tile: two registers (a generic const expression cannot divide by size_of::<T>()).
     let lanes = V::VECTOR_BYTES / size_of::<T>();
+    let wide = V::FUSED_MULTIPLY_ADD && V::VECTOR_BYTES >= 64;
     let mut row = 0;
     if 2 * lanes >= 32 {
-        row = if V::FUSED_MULTIPLY_ADD && V::VECTOR_BYTES >= 64 {
+        row = if wide {
             tiled_add_rows::<V, T, R, K, N, 32, WIDE_TILE_COLUMNS>(c, a, alpha, &s, row)
         } else {
             tiled_add_rows::<V, T, R, K, N, 32, TILE_COLUMNS>(c, a, alpha, &s, row)
         };
     }
     if 2 * lanes >= 16 {
-        row = tiled_add_rows::<V, T, R, K, N, 16, TILE_COLUMNS>(c, a, alpha, &s, row);
+        // Full height for f64 in AVX-512 (two registers of 8), half height for f32.
+        row = if wide && 2 * lanes == 16 {
+            tiled_add_rows::<V, T, R, K, N, 16, WIDE_TILE_COLUMNS>(c, a, alpha, &s, row)
+        } else {
+            tiled_add_rows::<V, T, R, K, N, 16, TILE_COLUMNS>(c, a, alpha, &s, row)
+        };
     }
     row = tiled_add_rows::<V, T, R, K, N, 8, TILE_COLUMNS>(c, a, alpha, &s, row);
     row = tiled_add_rows::<V, T, R, K, N, 4, TILE_COLUMNS>(c, a, alpha, &s, row);
