@@ -200,104 +200,93 @@ fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N
     alpha: T,
     s: impl Fn(usize, usize) -> T,
 ) {
+    let mut tiles = Tiles { c, a, alpha, s };
     // Rows per full tile: two registers (a generic const expression cannot divide by size_of::<T>()).
     let lanes = V::VECTOR_BYTES / size_of::<T>();
     let wide = V::FUSED_MULTIPLY_ADD && V::VECTOR_BYTES >= 64;
     let mut row = 0;
     if 2 * lanes >= 32 {
         row = if wide {
-            tiled_add_rows::<V, T, R, K, N, 32, WIDE_TILE_COLUMNS>(c, a, alpha, &s, row)
+            tiles.rows::<V, 32, WIDE_TILE_COLUMNS>(row)
         } else {
-            tiled_add_rows::<V, T, R, K, N, 32, TILE_COLUMNS>(c, a, alpha, &s, row)
+            tiles.rows::<V, 32, TILE_COLUMNS>(row)
         };
     }
     if 2 * lanes >= 16 {
         // Full height for f64 in AVX-512 (two registers of 8), half height for f32.
         row = if wide && 2 * lanes == 16 {
-            tiled_add_rows::<V, T, R, K, N, 16, WIDE_TILE_COLUMNS>(c, a, alpha, &s, row)
+            tiles.rows::<V, 16, WIDE_TILE_COLUMNS>(row)
         } else {
-            tiled_add_rows::<V, T, R, K, N, 16, TILE_COLUMNS>(c, a, alpha, &s, row)
+            tiles.rows::<V, 16, TILE_COLUMNS>(row)
         };
     }
-    row = tiled_add_rows::<V, T, R, K, N, 8, TILE_COLUMNS>(c, a, alpha, &s, row);
-    row = tiled_add_rows::<V, T, R, K, N, 4, TILE_COLUMNS>(c, a, alpha, &s, row);
-    tiled_add_rows::<V, T, R, K, N, 1, TILE_COLUMNS>(c, a, alpha, &s, row);
+    row = tiles.rows::<V, 8, TILE_COLUMNS>(row);
+    row = tiles.rows::<V, 4, TILE_COLUMNS>(row);
+    tiles.rows::<V, 1, TILE_COLUMNS>(row);
 }
 
-/// [`tiled_add`] on the rows from `start` in tiles of `RB` rows by `CB` columns, as many as fit;
-/// the columns they leave in tiles of [`TILE_COLUMNS`] (where `CB` is wider), then one at a time.
-/// Returns the first row left.
-#[inline(always)]
-fn tiled_add_rows<
-    V: InstructionSet,
-    T: Real,
-    const R: usize,
-    const K: usize,
-    const N: usize,
-    const RB: usize,
-    const CB: usize,
->(
-    c: &mut [[T; R]; N],
-    a: &[[T; R]; K],
+/// The operands of [`tiled_add`]: `C` (`R × N`), `A` (`R × K`), `α`, and `s(p, j)`, the entry of
+/// the right-hand factor.
+struct Tiles<'a, T, const R: usize, const K: usize, const N: usize, S> {
+    c: &'a mut [[T; R]; N],
+    a: &'a [[T; R]; K],
     alpha: T,
-    s: &impl Fn(usize, usize) -> T,
-    start: usize,
-) -> usize {
-    let blocks = (R - start) / RB;
-    for block in 0..blocks {
-        let mut j0 = 0;
-        while j0 + CB <= N {
-            add_tile::<V, T, R, K, N, RB, CB>(c, a, alpha, s, start, block, j0);
-            j0 += CB;
-        }
-        if CB > TILE_COLUMNS {
-            while j0 + TILE_COLUMNS <= N {
-                add_tile::<V, T, R, K, N, RB, TILE_COLUMNS>(c, a, alpha, s, start, block, j0);
-                j0 += TILE_COLUMNS;
-            }
-        }
-        while j0 < N {
-            add_tile::<V, T, R, K, N, RB, 1>(c, a, alpha, s, start, block, j0);
-            j0 += 1;
-        }
-    }
-    start + blocks * RB
+    s: S,
 }
 
-/// One tile of [`tiled_add`]: rows `start + RB·block ..` of columns `j0 .. j0 + CB` of `C`, their
-/// sums over `p` formed in registers (`RB × CB` accumulators) and added to `C` once.
-#[inline(always)]
-fn add_tile<
-    V: InstructionSet,
-    T: Real,
-    const R: usize,
-    const K: usize,
-    const N: usize,
-    const RB: usize,
-    const CB: usize,
->(
-    c: &mut [[T; R]; N],
-    a: &[[T; R]; K],
-    alpha: T,
-    s: &impl Fn(usize, usize) -> T,
-    start: usize,
-    block: usize,
-    j0: usize,
-) {
-    let mut tile = [[T::zero(); RB]; CB];
-    for (p, a_p) in a.iter().enumerate() {
-        let a_p = &a_p[start..].as_chunks::<RB>().0[block];
-        for (jj, column) in tile.iter_mut().enumerate() {
-            let s_pj = s(p, j0 + jj);
-            for (t, &a_ip) in column.iter_mut().zip(a_p) {
-                *t = multiply_add::<V, T>(a_ip, s_pj, *t);
+impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize) -> T>
+    Tiles<'_, T, R, K, N, S>
+{
+    /// The rows from `start` in tiles of `RB` rows by `CB` columns, as many as fit; the columns
+    /// they leave in tiles of [`TILE_COLUMNS`] (where `CB` is wider), then one at a time. Returns
+    /// the first row left.
+    #[inline(always)]
+    fn rows<V: InstructionSet, const RB: usize, const CB: usize>(&mut self, start: usize) -> usize {
+        let blocks = (R - start) / RB;
+        for block in 0..blocks {
+            let mut j0 = 0;
+            while j0 + CB <= N {
+                self.tile::<V, RB, CB>(start, block, j0);
+                j0 += CB;
+            }
+            if CB > TILE_COLUMNS {
+                while j0 + TILE_COLUMNS <= N {
+                    self.tile::<V, RB, TILE_COLUMNS>(start, block, j0);
+                    j0 += TILE_COLUMNS;
+                }
+            }
+            while j0 < N {
+                self.tile::<V, RB, 1>(start, block, j0);
+                j0 += 1;
             }
         }
+        start + blocks * RB
     }
-    for (jj, column) in tile.iter().enumerate() {
-        let c_block = &mut c[j0 + jj][start..].as_chunks_mut::<RB>().0[block];
-        for (c_ij, &t) in c_block.iter_mut().zip(column) {
-            *c_ij += alpha * t;
+
+    /// One tile: rows `start + RB·block ..` of columns `j0 .. j0 + CB` of `C`, their sums over
+    /// `p` formed in registers (`RB × CB` accumulators) and added to `C` once.
+    #[inline(always)]
+    fn tile<V: InstructionSet, const RB: usize, const CB: usize>(
+        &mut self,
+        start: usize,
+        block: usize,
+        j0: usize,
+    ) {
+        let mut tile = [[T::zero(); RB]; CB];
+        for (p, a_p) in self.a.iter().enumerate() {
+            let a_p = &a_p[start..].as_chunks::<RB>().0[block];
+            for (jj, column) in tile.iter_mut().enumerate() {
+                let s_pj = (self.s)(p, j0 + jj);
+                for (t, &a_ip) in column.iter_mut().zip(a_p) {
+                    *t = multiply_add::<V, T>(a_ip, s_pj, *t);
+                }
+            }
+        }
+        for (jj, column) in tile.iter().enumerate() {
+            let c_block = &mut self.c[j0 + jj][start..].as_chunks_mut::<RB>().0[block];
+            for (c_ij, &t) in c_block.iter_mut().zip(column) {
+                *c_ij += self.alpha * t;
+            }
         }
     }
 }
