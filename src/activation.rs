@@ -328,7 +328,7 @@ impl SoftmaxHead for FastSoftmax {
 /// ```
 /// use static_rnn::{CrossEntropy, LossFor, OutputActivation, SoftmaxHead, SVector};
 ///
-/// /// A softmax computed in `f64` whatever the model's scalar (here just the exact one).
+/// /// A softmax of one's own (this one calls the exact softmax).
 /// #[derive(Clone, Copy, Debug, Default)]
 /// struct MySoftmax;
 ///
