@@ -202,11 +202,11 @@ where
 /// The forward loop of [`Rnn::forward_into`] as a [`Vectorized`] operation: records `xs.len()`
 /// steps from `h0` into `steps`, in two passes: the recurrence (`z_t`, `h_t`) of every step, then
 /// the output layer (`a_t`, `ŷ_t`) of every step — the two halves of [`Rnn::record_step`], so each
-/// step's numbers are its own, bit for bit; only the order differs. The first pass is all that waits on the previous step, and
-/// the second reads each `h_t` back from the trace, so that its `W_y h_t` broadcasts `h_t`'s
-/// components from memory instead of shuffling them out of a register, and its steps are
-/// independent of each other (10 % faster forward + backward at (16, 32, 8, 64) with
-/// `FastTanh`; `BENCHMARKS.md`, lever 23).
+/// step's numbers are its own, bit for bit; only the order differs. The first pass is all that
+/// waits on the previous step, and the second reads each `h_t` back from the trace, so that its
+/// `W_y h_t` broadcasts `h_t`'s components from memory instead of shuffling them out of a
+/// register, and its steps are independent of each other (10 % faster forward + backward at
+/// (16, 32, 8, 64) with `FastTanh`; `BENCHMARKS.md`, lever 23).
 struct Forward<'a, const I: usize, const H: usize, const O: usize, F, G, T>
 where
     F: HiddenActivation<T>,
