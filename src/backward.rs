@@ -14,8 +14,8 @@ use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::gradient_table::{
     accumulate_bias, accumulate_input_weights, accumulate_outer_products,
     accumulate_output_weights, accumulate_recurrent_weights, hidden_state_gradient,
-    hidden_state_gradient_transposed, pre_activation_gradient, through_recurrence,
-    through_recurrence_transposed,
+    hidden_state_gradient_transposed_for, pre_activation_gradient, through_recurrence,
+    through_recurrence_transposed_for,
 };
 use crate::kernels::gemm_add;
 use crate::loss::LossFor;
@@ -364,7 +364,7 @@ where
 
             #[inline(always)]
             fn run<V: InstructionSet>(self) -> BackwardSummary<H, T> {
-                self.rnn.bptt_loop(
+                self.rnn.bptt_loop::<V, L, B, Y, P>(
                     self.loss,
                     self.products,
                     self.xs,
@@ -391,7 +391,7 @@ where
     /// The BPTT loop, `t = T … 1`, one row of the gradient table per line.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn bptt_loop<L, B, Y, P>(
+    fn bptt_loop<V: InstructionSet, L, B, Y, P>(
         &self,
         _loss: L,
         products: &P,
@@ -434,10 +434,10 @@ where
             };
             // Hidden layer: ∂L/∂h_t, δz_t, ∂L/∂b_h, and W_hᵀ δz_t for step t − 1 (∂L/∂W_x and
             // ∂L/∂W_h with the group).
-            let dl_dh = products.hidden_state_gradient(delta_a.as_ref(), &from_future);
+            let dl_dh = products.hidden_state_gradient::<V>(delta_a.as_ref(), &from_future);
             let delta_z = pre_activation_gradient(&F::jacobian(&step.z, &step.h), &dl_dh);
             accumulate_bias(&mut grads.b_h, &delta_z);
-            from_future = products.through_recurrence(&delta_z);
+            from_future = products.through_recurrence::<V>(&delta_z);
             pending.push(t, &delta_z, delta_a.as_ref(), xs, trace, grads);
 
             if let Some(records) = intermediates.as_deref_mut() {
@@ -471,14 +471,14 @@ pub(crate) const fn transposes_fit<T, const H: usize, const O: usize>() -> bool 
 /// for one sequence (vectors) and for a minibatch (`B` columns, [`crate::batch`]).
 pub(crate) trait BackProducts<T: Real, const H: usize, const O: usize> {
     /// `∂L/∂h_t = W_yᵀ δa_t + from_future` ([`hidden_state_gradient`]).
-    fn hidden_state_gradient(
+    fn hidden_state_gradient<V: InstructionSet>(
         &self,
         delta_a: Option<&SVector<T, O>>,
         from_future: &SVector<T, H>,
     ) -> SVector<T, H>;
 
     /// `W_hᵀ δz_t` ([`through_recurrence`]).
-    fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H>;
+    fn through_recurrence<V: InstructionSet>(&self, delta_z: &SVector<T, H>) -> SVector<T, H>;
 
     /// `∂L/∂H_t ← ∂L/∂H_t + W_yᵀ ΔA_t` for a batch, with the kernels of
     /// the instruction set `V` (see [`InstructionSet`]).
@@ -514,17 +514,17 @@ impl<T: Real, const H: usize, const O: usize> Transposed<T, H, O> {
 
 impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for Transposed<T, H, O> {
     #[inline(always)]
-    fn hidden_state_gradient(
+    fn hidden_state_gradient<V: InstructionSet>(
         &self,
         delta_a: Option<&SVector<T, O>>,
         from_future: &SVector<T, H>,
     ) -> SVector<T, H> {
-        hidden_state_gradient_transposed(&self.w_y_t, delta_a, from_future)
+        hidden_state_gradient_transposed_for::<V, _, O, H>(&self.w_y_t, delta_a, from_future)
     }
 
     #[inline(always)]
-    fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
-        through_recurrence_transposed(&self.w_h_t, delta_z)
+    fn through_recurrence<V: InstructionSet>(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
+        through_recurrence_transposed_for::<V, _, H>(&self.w_h_t, delta_z)
     }
 
     #[inline(always)]
@@ -557,7 +557,7 @@ pub(crate) struct InPlace<'a, T, const H: usize, const O: usize> {
 
 impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<'_, T, H, O> {
     #[inline(always)]
-    fn hidden_state_gradient(
+    fn hidden_state_gradient<V: InstructionSet>(
         &self,
         delta_a: Option<&SVector<T, O>>,
         from_future: &SVector<T, H>,
@@ -566,7 +566,7 @@ impl<T: Real, const H: usize, const O: usize> BackProducts<T, H, O> for InPlace<
     }
 
     #[inline(always)]
-    fn through_recurrence(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
+    fn through_recurrence<V: InstructionSet>(&self, delta_z: &SVector<T, H>) -> SVector<T, H> {
         through_recurrence(self.w_h, delta_z)
     }
 

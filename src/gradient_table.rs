@@ -35,6 +35,7 @@
 //! steps at a time ([`accumulate_outer_products`]), which reads and writes each gradient matrix
 //! once per group of steps instead of once per step.
 
+use crate::dispatch::{Baseline, InstructionSet};
 use crate::jacobian::Diagonal;
 use crate::kernels::{gemv_add, ger_add, ger_k_add};
 use crate::scalar::Real;
@@ -80,9 +81,24 @@ pub fn hidden_state_gradient_transposed<T: Real, const O: usize, const H: usize>
     delta_a: Option<&SVector<T, O>>,
     from_future: &SVector<T, H>,
 ) -> SVector<T, H> {
+    hidden_state_gradient_transposed_for::<Baseline, _, O, H>(w_y_t, delta_a, from_future)
+}
+
+/// [`hidden_state_gradient_transposed`] with the kernels of the instruction set `V`.
+#[inline(always)]
+pub(crate) fn hidden_state_gradient_transposed_for<
+    V: InstructionSet,
+    T: Real,
+    const O: usize,
+    const H: usize,
+>(
+    w_y_t: &SMatrix<T, H, O>,
+    delta_a: Option<&SVector<T, O>>,
+    from_future: &SVector<T, H>,
+) -> SVector<T, H> {
     let mut dl_dh = *from_future;
     if let Some(delta_a) = delta_a {
-        gemv_add(&mut dl_dh, w_y_t, delta_a);
+        gemv_add::<V, _, _, _>(&mut dl_dh, w_y_t, delta_a);
     }
     dl_dh
 }
@@ -104,8 +120,17 @@ pub fn through_recurrence_transposed<T: Real, const H: usize>(
     w_h_t: &SMatrix<T, H, H>,
     delta_z: &SVector<T, H>,
 ) -> SVector<T, H> {
+    through_recurrence_transposed_for::<Baseline, _, H>(w_h_t, delta_z)
+}
+
+/// [`through_recurrence_transposed`] with the kernels of the instruction set `V`.
+#[inline(always)]
+pub(crate) fn through_recurrence_transposed_for<V: InstructionSet, T: Real, const H: usize>(
+    w_h_t: &SMatrix<T, H, H>,
+    delta_z: &SVector<T, H>,
+) -> SVector<T, H> {
     let mut from_future = SVector::zeros();
-    gemv_add(&mut from_future, w_h_t, delta_z);
+    gemv_add::<V, _, _, _>(&mut from_future, w_h_t, delta_z);
     from_future
 }
 

@@ -7,7 +7,7 @@
 //!
 //! | kernel | computes | loop |
 //! |---|---|---|
-//! | [`gemv_add`] | `y ← y + W x` | an `axpy` per column of `W` |
+//! | [`gemv_add`] | `y ← y + W x` | an `axpy` per column of `W` into one of four partial sums (column `j` into sum `j mod 4`), per block of rows |
 //! | [`ger_add`] | `G ← G + u vᵀ` | an `axpy` per column of `G` |
 //! | [`ger_k_add`] | `G ← G + Σ_k u_k v_kᵀ` | `K` `axpy`s per block of a column of `G`, loaded and stored once |
 //! | [`gemm_add`] | `C ← C + A B` | register tiles of `C`: per `p`, a block of column `p` of `A` times [`TILE_COLUMNS`] scalars of row `p` of `B` |
@@ -30,49 +30,98 @@ use crate::scalar::Real;
 use core::mem::size_of;
 use nalgebra::{SMatrix, SVector};
 
-/// `y ← y + W x` for `W` of `R × C`: `y` gets `Σ_j W[:, j] x_j`, one column at a time, in
-/// blocks of [`BLOCK_BYTES`] of rows whose partial sums stay in registers over all columns.
+/// `y ← y + W x` for `W` of `R × C`, as four interleaved partial sums per entry:
+/// `y_i ← (s₀ + s₁) + (s₂ + s₃)` where `s_k = Σ_{j ≡ k (mod 4)} w_ij x_j`, each sum in order of
+/// `j`, `s₀` starting from `y_i` and the others from zero. Rows go in blocks of [`BLOCK_BYTES`]
+/// whose partial sums stay in registers over all columns, the rows left over in blocks of 16, 8,
+/// 4, 2 and 1 rows. Each `w_ij x_j` is added by [`multiply_add`], fused where `V` says so; the
+/// order does not depend on the register width.
+///
+/// Why four sums: one sum is a chain of `C` additions, each waiting for the one before (at
+/// `(16, 32, 8)` the step's `W_h h + W_x x` is a chain of 48, and BPTT's `W_hᵀ δz` one of 32, on
+/// the path every later step waits on); four chains of `C / 4` run side by side.
 #[inline(always)]
-pub(crate) fn gemv_add<T: Real, const R: usize, const C: usize>(
+pub(crate) fn gemv_add<V: InstructionSet, T: Real, const R: usize, const C: usize>(
     y: &mut SVector<T, R>,
     w: &SMatrix<T, R, C>,
     x: &SVector<T, C>,
 ) {
     let (y, w, x) = (&mut y.data.0[0], &w.data.0, &x.data.0[0]);
+    let mut done = 0;
     if size_of::<T>() == 4 {
-        gemv_add_blocked::<T, R, C, { BLOCK_BYTES / 4 }>(y, w, x);
-    } else {
-        gemv_add_blocked::<T, R, C, { BLOCK_BYTES / 8 }>(y, w, x);
+        done = gemv_add_blocks::<V, T, R, C, { BLOCK_BYTES / 4 }>(y, w, x, done);
     }
+    done = gemv_add_blocks::<V, T, R, C, 16>(y, w, x, done);
+    done = gemv_add_blocks::<V, T, R, C, 8>(y, w, x, done);
+    done = gemv_add_blocks::<V, T, R, C, 4>(y, w, x, done);
+    done = gemv_add_blocks::<V, T, R, C, 2>(y, w, x, done);
+    gemv_add_blocks::<V, T, R, C, 1>(y, w, x, done);
 }
 
-/// Rows per block of [`gemv_add`]: 128 bytes, eight SSE registers of accumulators (32 `f32` or
-/// 16 `f64`), which leaves registers for the column being read on the 16 of x86-64.
+/// Rows per block of [`gemv_add`]: 128 bytes, two AVX-512 registers per partial sum (32 `f32`
+/// or 16 `f64`), eight for the four sums.
 const BLOCK_BYTES: usize = 128;
 
-/// [`gemv_add`] with `B` rows per block.
-#[inline(always)]
-fn gemv_add_blocked<T: Real, const R: usize, const C: usize, const B: usize>(
+/// [`gemv_add`] on as many blocks of `B` rows as fit from row `start`; returns the first row
+/// after them.
+///
+/// Not forced inline in debug builds (`debug_assertions`): the test builds instantiate the
+/// forward and backward passes for many models, each in three instruction-set copies, and this
+/// function five times per product; inlined at every call site, compiling
+/// `tests/bptt_properties.rs` took 18.8 GB of memory and 15 minutes. Release builds inline it
+/// into each copy, where its loops are compiled with the copy's instructions.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn gemv_add_blocks<V: InstructionSet, T: Real, const R: usize, const C: usize, const B: usize>(
     y: &mut [T; R],
     w: &[[T; R]; C],
     x: &[T; C],
-) {
-    let (y_blocks, y_tail) = y.as_chunks_mut::<B>();
-    for (b, y_block) in y_blocks.iter_mut().enumerate() {
-        let mut partial = *y_block;
-        for (column, &x_j) in w.iter().zip(x) {
-            let w_block = &column.as_chunks::<B>().0[b];
-            for (p, &w_ij) in partial.iter_mut().zip(w_block) {
-                *p += w_ij * x_j;
-            }
+    start: usize,
+) -> usize {
+    let blocks = (R - start) / B;
+    for first in (start..start + blocks * B).step_by(B) {
+        let y_block = y[first..].first_chunk_mut::<B>().unwrap();
+        // Four named sums, not an array indexed by `j mod 4`: in BPTT's loop such an array was
+        // kept in memory, every multiply–add a load and a store.
+        let mut s0 = *y_block;
+        let mut s1 = [T::zero(); B];
+        let mut s2 = [T::zero(); B];
+        let mut s3 = [T::zero(); B];
+        let (groups, rest) = w.as_chunks::<4>();
+        let (x_groups, x_rest) = x.as_chunks::<4>();
+        for ([w0, w1, w2, w3], [x0, x1, x2, x3]) in groups.iter().zip(x_groups) {
+            add_column::<V, T, R, B>(&mut s0, w0, *x0, first);
+            add_column::<V, T, R, B>(&mut s1, w1, *x1, first);
+            add_column::<V, T, R, B>(&mut s2, w2, *x2, first);
+            add_column::<V, T, R, B>(&mut s3, w3, *x3, first);
         }
-        *y_block = partial;
+        if let ([w0, ..], [x0, ..]) = (rest, x_rest) {
+            add_column::<V, T, R, B>(&mut s0, w0, *x0, first);
+        }
+        if let ([_, w1, ..], [_, x1, ..]) = (rest, x_rest) {
+            add_column::<V, T, R, B>(&mut s1, w1, *x1, first);
+        }
+        if let ([_, _, w2], [_, _, x2]) = (rest, x_rest) {
+            add_column::<V, T, R, B>(&mut s2, w2, *x2, first);
+        }
+        for i in 0..B {
+            y_block[i] = (s0[i] + s1[i]) + (s2[i] + s3[i]);
+        }
     }
-    let tail_start = R - y_tail.len();
-    for (column, &x_j) in w.iter().zip(x) {
-        for (y_i, &w_ij) in y_tail.iter_mut().zip(&column[tail_start..]) {
-            *y_i += w_ij * x_j;
-        }
+    start + blocks * B
+}
+
+/// `s ← s + w_j[first..first + B] x_j`: one column's terms added to a block's partial sum.
+/// (Inlined as [`gemv_add_blocks`] is.)
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn add_column<V: InstructionSet, T: Real, const R: usize, const B: usize>(
+    s: &mut [T; B],
+    column: &[T; R],
+    x_j: T,
+    first: usize,
+) {
+    let w_block = column[first..].first_chunk::<B>().unwrap();
+    for i in 0..B {
+        s[i] = multiply_add::<V, T>(w_block[i], x_j, s[i]);
     }
 }
 
@@ -306,18 +355,71 @@ mod tests {
     use super::*;
     use crate::dispatch::Separate;
 
-    /// `y + W x` against nalgebra's own product, for shapes on, off and below the block sizes.
-    fn check_gemv<T: Real, const R: usize, const C: usize>(tolerance: f64) {
+    /// `y + W x` by [`gemv_add`] with the kernels of `V`: against nalgebra's own product to
+    /// `tolerance` (normwise), and bit for bit against the documented order, the four partial
+    /// sums `s_k` over the columns `j ≡ k (mod 4)`, combined as `(s₀ + s₁) + (s₂ + s₃)`,
+    /// written out plainly here.
+    fn gemv_product<V: InstructionSet, T: Real, const R: usize, const C: usize>(
+        tolerance: f64,
+    ) -> SVector<T, R> {
         let w =
             SMatrix::<T, R, C>::from_fn(|i, j| crate::scalar::constant(((i * 5 + j) as f64).sin()));
         let x = SVector::<T, C>::from_fn(|j, _| crate::scalar::constant((j as f64).cos()));
         let y0 = SVector::<T, R>::from_fn(|i, _| crate::scalar::constant(i as f64));
         let mut y = y0;
-        gemv_add(&mut y, &w, &x);
+        gemv_add::<V, _, _, _>(&mut y, &w, &x);
         let expected = y0 + w * x;
         let error = crate::scalar::to_f64((y - expected).amax());
         let scale = crate::scalar::to_f64(expected.amax());
-        assert!(error <= tolerance * scale, "{R}×{C}: error {error:e}");
+        let fused = V::FUSED_MULTIPLY_ADD;
+        assert!(
+            error <= tolerance * scale,
+            "{R}×{C}, fused {fused}: error {error:e}"
+        );
+        for i in 0..R {
+            let mut sums = [y0[i], T::zero(), T::zero(), T::zero()];
+            for j in 0..C {
+                let s = &mut sums[j % 4];
+                *s = if fused {
+                    w[(i, j)].mul_add(x[j], *s)
+                } else {
+                    *s + w[(i, j)] * x[j]
+                };
+            }
+            let in_order = (sums[0] + sums[1]) + (sums[2] + sums[3]);
+            assert!(
+                y[i] == in_order,
+                "{R}×{C}, fused {fused}, row {i}: not in the documented order"
+            );
+        }
+        y
+    }
+
+    /// [`gemv_product`] for every register width, separate and (with the `fma` feature) fused:
+    /// the same bits at every width.
+    fn check_gemv<T: Real, const R: usize, const C: usize>(tolerance: f64) {
+        let separate = [
+            gemv_product::<Separate<16>, T, R, C>(tolerance),
+            gemv_product::<Separate<32>, T, R, C>(tolerance),
+            gemv_product::<Separate<64>, T, R, C>(tolerance),
+        ];
+        assert!(
+            separate.iter().all(|y| *y == separate[0]),
+            "{R}×{C}: widths differ"
+        );
+        #[cfg(all(feature = "fma", target_arch = "x86_64"))]
+        {
+            use crate::dispatch::Fused;
+            let fused = [
+                gemv_product::<Fused<16>, T, R, C>(tolerance),
+                gemv_product::<Fused<32>, T, R, C>(tolerance),
+                gemv_product::<Fused<64>, T, R, C>(tolerance),
+            ];
+            assert!(
+                fused.iter().all(|y| *y == fused[0]),
+                "{R}×{C}: fused widths differ"
+            );
+        }
     }
 
     #[test]
@@ -328,8 +430,10 @@ mod tests {
         check_gemv::<f64, 37, 11>(1e-14);
         check_gemv::<f64, 130, 64>(1e-14);
         check_gemv::<f32, 8, 32>(1e-6);
-        check_gemv::<f32, 32, 32>(1e-6);
+        check_gemv::<f32, 32, 2>(1e-6);
+        check_gemv::<f32, 32, 48>(1e-6);
         check_gemv::<f32, 45, 7>(1e-6);
+        check_gemv::<f32, 63, 13>(1e-6);
         check_gemv::<f32, 128, 128>(1e-6);
     }
 

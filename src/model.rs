@@ -6,7 +6,7 @@
 //! ```
 
 use crate::activation::{HiddenActivation, OutputActivation, Softmax, Tanh};
-use crate::dispatch::{InstructionSet, Vectorized, widest};
+use crate::dispatch::{Baseline, InstructionSet, Vectorized, widest};
 use crate::kernels::gemv_add;
 use crate::params::Params;
 use crate::scalar::Real;
@@ -139,22 +139,42 @@ where
         Self::from_params(Params::zeros())
     }
 
-    /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`.
+    /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`, with the build's own
+    /// instructions. [`step`](Self::step) and the forward passes compute it in the copy for the
+    /// widest instructions the CPU has (feature `simd-dispatch`): the same numbers, but for the
+    /// last bits where the `fma` feature fuses their multiply–adds.
     #[inline(always)]
     pub fn pre_activation(&self, h_prev: &SVector<T, H>, x: &SVector<T, I>) -> SVector<T, H> {
+        self.pre_activation_for::<Baseline>(h_prev, x)
+    }
+
+    /// [`pre_activation`](Self::pre_activation) with the kernels of the instruction set `V`.
+    #[inline(always)]
+    pub(crate) fn pre_activation_for<V: InstructionSet>(
+        &self,
+        h_prev: &SVector<T, H>,
+        x: &SVector<T, I>,
+    ) -> SVector<T, H> {
         let p = &self.params;
         let mut z = p.b_h;
-        gemv_add(&mut z, &p.w_h, h_prev);
-        gemv_add(&mut z, &p.w_x, x);
+        gemv_add::<V, _, _, _>(&mut z, &p.w_h, h_prev);
+        gemv_add::<V, _, _, _>(&mut z, &p.w_x, x);
         z
     }
 
-    /// The logits `a_t = W_y h_t + b_y`.
+    /// The logits `a_t = W_y h_t + b_y`, with the build's own instructions (as
+    /// [`pre_activation`](Self::pre_activation)).
     #[inline(always)]
     pub fn logits(&self, h: &SVector<T, H>) -> SVector<T, O> {
+        self.logits_for::<Baseline>(h)
+    }
+
+    /// [`logits`](Self::logits) with the kernels of the instruction set `V`.
+    #[inline(always)]
+    pub(crate) fn logits_for<V: InstructionSet>(&self, h: &SVector<T, H>) -> SVector<T, O> {
         let p = &self.params;
         let mut a = p.b_y;
-        gemv_add(&mut a, &p.w_y, h);
+        gemv_add::<V, _, _, _>(&mut a, &p.w_y, h);
         a
     }
 
@@ -212,8 +232,8 @@ where
 
     #[inline(always)]
     fn run<V: InstructionSet>(self) -> Self::Output {
-        let h = F::forward(&self.rnn.pre_activation(self.h_prev, self.x));
-        let y_hat = G::forward(&self.rnn.logits(&h));
+        let h = F::forward(&self.rnn.pre_activation_for::<V>(self.h_prev, self.x));
+        let y_hat = G::forward(&self.rnn.logits_for::<V>(&h));
         (h, y_hat)
     }
 }

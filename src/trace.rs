@@ -99,33 +99,38 @@ where
     G: OutputActivation<T>,
     T: Real,
 {
-    /// Records one step: `z_t`, `h_t = f(z_t)`, `a_t`, `ŷ_t = g(a_t)`.
-    #[inline(always)]
+    /// Records one step: `z_t`, `h_t = f(z_t)`, `a_t`, `ŷ_t = g(a_t)` — the numbers
+    /// [`forward_into`](Self::forward_into) records for it, bit for bit.
+    #[inline]
     pub fn record_step(&self, h_prev: &SVector<T, H>, x: &SVector<T, I>) -> ForwardStep<H, O, T> {
         let mut step = ForwardStep::zeros();
-        self.record_recurrence(h_prev, x, &mut step);
-        self.record_output(&mut step);
+        widest(Forward {
+            rnn: self,
+            h0: h_prev,
+            xs: core::slice::from_ref(x),
+            steps: core::slice::from_mut(&mut step),
+        });
         step
     }
 
     /// The recurrence half of [`record_step`](Self::record_step), into `step`:
     /// `z_t = W_h h_{t−1} + W_x x_t + b_h`, `h_t = f(z_t)`.
     #[inline(always)]
-    fn record_recurrence(
+    fn record_recurrence<V: InstructionSet>(
         &self,
         h_prev: &SVector<T, H>,
         x: &SVector<T, I>,
         step: &mut ForwardStep<H, O, T>,
     ) {
-        step.z = self.pre_activation(h_prev, x);
+        step.z = self.pre_activation_for::<V>(h_prev, x);
         step.h = F::forward(&step.z);
     }
 
     /// The output half of [`record_step`](Self::record_step), from `step.h` into `step`:
     /// `a_t = W_y h_t + b_y`, `ŷ_t = g(a_t)`.
     #[inline(always)]
-    fn record_output(&self, step: &mut ForwardStep<H, O, T>) {
-        step.a = self.logits(&step.h);
+    fn record_output<V: InstructionSet>(&self, step: &mut ForwardStep<H, O, T>) {
+        step.a = self.logits_for::<V>(&step.h);
         step.y_hat = G::forward(&step.a);
     }
 
@@ -232,11 +237,11 @@ where
     fn run<V: InstructionSet>(self) {
         let mut h = *self.h0;
         for (step, x) in self.steps.iter_mut().zip(self.xs) {
-            self.rnn.record_recurrence(&h, x, step);
+            self.rnn.record_recurrence::<V>(&h, x, step);
             h = step.h;
         }
         for step in self.steps.iter_mut() {
-            self.rnn.record_output(step);
+            self.rnn.record_output::<V>(step);
         }
     }
 }
