@@ -25,11 +25,13 @@
 //!
 //! The sums accumulate (`+=`) into the caller's gradient, so several sequences (a minibatch) add up.
 //!
-//! The products by `W_yᵀ` and `W_hᵀ` come in two forms that compute the same numbers: given `W`
+//! The products by `W_yᵀ` and `W_hᵀ` come in two forms, equal up to rounding: given `W`
 //! ([`hidden_state_gradient`], [`through_recurrence`]), one dot product per column of `W`; and
 //! given `Wᵀ`, formed once per backward pass ([`hidden_state_gradient_transposed`],
 //! [`through_recurrence_transposed`]), a sum of the columns of `Wᵀ`, which the compiler
-//! vectorizes like the forward products. BPTT uses the second.
+//! vectorizes like the forward products. BPTT uses the second, in the copy for the widest
+//! instructions the CPU has; the functions here run the build's own code, with the same results
+//! but for the last bits where the `fma` feature fuses the copy's multiply–adds.
 //!
 //! The three weight gradients are sums of outer products over the steps. BPTT adds them a few
 //! steps at a time ([`accumulate_outer_products`]), which reads and writes each gradient matrix

@@ -15,382 +15,382 @@
 pub const MODEL: static_rnn::Rnn<1, 16, 1, static_rnn::Tanh, static_rnn::Identity, f32> =
     static_rnn::Rnn::from_params(static_rnn::Params {
         w_x: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([[
-            f32::from_bits(0xbeb6ad4c), // -0.3567909
-            f32::from_bits(0x3d992648), // 0.07478005
-            f32::from_bits(0xbdff09c3), // -0.12453034
-            f32::from_bits(0xbe2226fa), // -0.15835181
-            f32::from_bits(0x3eeb6cc4), // 0.4598142
-            f32::from_bits(0x3f248b07), // 0.6427464
-            f32::from_bits(0xbe1c3ab5), // -0.1525677
-            f32::from_bits(0xbd836803), // -0.06416323
-            f32::from_bits(0x3e34ff6b), // 0.17675559
-            f32::from_bits(0x3dc37931), // 0.095446
-            f32::from_bits(0x3ebe25b5), // 0.37138143
-            f32::from_bits(0x3e728555), // 0.23683675
-            f32::from_bits(0x3edee787), // 0.43536016
-            f32::from_bits(0xbf033f83), // -0.51268786
-            f32::from_bits(0x3e2a13af), // 0.16609071
-            f32::from_bits(0xbe51730b), // -0.20454042
+            f32::from_bits(0xbeb6ab01), // -0.3567734
+            f32::from_bits(0x3d987d65), // 0.07445792
+            f32::from_bits(0xbdfcda58), // -0.12346333
+            f32::from_bits(0xbe22cb22), // -0.15897802
+            f32::from_bits(0x3eeb87ad), // 0.4600195
+            f32::from_bits(0x3f248b62), // 0.6427518
+            f32::from_bits(0xbe1ce461), // -0.15321495
+            f32::from_bits(0xbd83483b), // -0.06410261
+            f32::from_bits(0x3e34a553), // 0.17641191
+            f32::from_bits(0x3dc5e129), // 0.096620865
+            f32::from_bits(0x3ebe0088), // 0.3710978
+            f32::from_bits(0x3e727ddc), // 0.23680824
+            f32::from_bits(0x3edee653), // 0.43535098
+            f32::from_bits(0xbf0340ed), // -0.51270944
+            f32::from_bits(0x3e29983b), // 0.16561978
+            f32::from_bits(0xbe51ad01), // -0.20476152
         ]])),
         w_h: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([
             [
-                f32::from_bits(0x3df19baf), // 0.117972724
-                f32::from_bits(0x3e7127e2), // 0.2355037
-                f32::from_bits(0x3e697161), // 0.22797157
-                f32::from_bits(0xbeb3a565), // -0.35087124
-                f32::from_bits(0x3c78fdd2), // 0.015197234
-                f32::from_bits(0x3ed2eaf1), // 0.4119487
-                f32::from_bits(0xbdb58d5e), // -0.08864854
-                f32::from_bits(0x3d0a7e89), // 0.03381208
-                f32::from_bits(0x3e731462), // 0.23738244
-                f32::from_bits(0xbe509e7e), // -0.2037296
-                f32::from_bits(0xbc566f8f), // -0.013088121
-                f32::from_bits(0xbe05009e), // -0.12988517
-                f32::from_bits(0xbd744a99), // -0.059641454
-                f32::from_bits(0x3e5f9709), // 0.21834959
-                f32::from_bits(0xbe1e350c), // -0.15449923
-                f32::from_bits(0x3e04f9d4), // 0.12985927
+                f32::from_bits(0x3df1a094), // 0.11798206
+                f32::from_bits(0x3e6f9af6), // 0.23398957
+                f32::from_bits(0x3e67bffc), // 0.2263183
+                f32::from_bits(0xbeb32c51), // -0.34994748
+                f32::from_bits(0x3c81f197), // 0.01586227
+                f32::from_bits(0x3ed2f41b), // 0.41201863
+                f32::from_bits(0xbdb78ed9), // -0.08962793
+                f32::from_bits(0x3d1368a5), // 0.03598847
+                f32::from_bits(0x3e73be5e), // 0.23803088
+                f32::from_bits(0xbe4ee52d), // -0.20204611
+                f32::from_bits(0xbc320aaa), // -0.0108668
+                f32::from_bits(0xbe0485ec), // -0.12941712
+                f32::from_bits(0xbd71d059), // -0.059036586
+                f32::from_bits(0x3e607f35), // 0.21923526
+                f32::from_bits(0xbe1f2809), // -0.15542616
+                f32::from_bits(0x3e05f2d7), // 0.13080917
             ],
             [
-                f32::from_bits(0xbe1c4194), // -0.15259391
-                f32::from_bits(0xbf0ca572), // -0.5493995
-                f32::from_bits(0xbe025cfd), // -0.12730785
-                f32::from_bits(0xbec0039b), // -0.3750275
-                f32::from_bits(0xbd244e6b), // -0.040113848
-                f32::from_bits(0xbe27ae62), // -0.16375116
-                f32::from_bits(0x3e0f5b64), // 0.13999707
-                f32::from_bits(0x3e5d3b47), // 0.21604644
-                f32::from_bits(0x3d61fa5a), // 0.055170394
-                f32::from_bits(0xbed71f3e), // -0.42016023
-                f32::from_bits(0xbd83a96c), // -0.06428799
-                f32::from_bits(0x3c4f9fad), // 0.012672347
-                f32::from_bits(0x3d446198), // 0.047944635
-                f32::from_bits(0xbd5425e7), // -0.05179396
-                f32::from_bits(0x3df72d3c), // 0.12069175
-                f32::from_bits(0x3d95a951), // 0.07307685
+                f32::from_bits(0xbe1d113d), // -0.15338607
+                f32::from_bits(0xbf0cbf8b), // -0.5497977
+                f32::from_bits(0xbe031a4d), // -0.12803002
+                f32::from_bits(0xbebf4bcd), // -0.3736252
+                f32::from_bits(0xbd1c50f2), // -0.038163133
+                f32::from_bits(0xbe27805e), // -0.16357562
+                f32::from_bits(0x3e1165e7), // 0.14199029
+                f32::from_bits(0x3e5e4c47), // 0.21708785
+                f32::from_bits(0x3d63e0eb), // 0.05563442
+                f32::from_bits(0xbed64f96), // -0.41857594
+                f32::from_bits(0xbd8067be), // -0.06269787
+                f32::from_bits(0x3c645f20), // 0.013938695
+                f32::from_bits(0x3d411f79), // 0.047149155
+                f32::from_bits(0xbd50ca25), // -0.05097403
+                f32::from_bits(0x3df16159), // 0.11786146
+                f32::from_bits(0x3d97d7bd), // 0.07414196
             ],
             [
-                f32::from_bits(0xbeaddafc), // -0.33956134
-                f32::from_bits(0xbe573f99), // -0.21020354
-                f32::from_bits(0x3e9379bd), // 0.28803816
-                f32::from_bits(0x3d8a3ae6), // 0.06749515
-                f32::from_bits(0xbe925be2), // -0.28585726
-                f32::from_bits(0x3f17c2a8), // 0.59281397
-                f32::from_bits(0x3d35f2ea), // 0.044421114
-                f32::from_bits(0xbe3c2737), // -0.18374334
-                f32::from_bits(0xbe990d78), // -0.29893088
-                f32::from_bits(0x3de6ea3c), // 0.112751454
-                f32::from_bits(0x3df9274a), // 0.12165697
-                f32::from_bits(0xbd906562), // -0.07050587
-                f32::from_bits(0x3dc06e36), // 0.09396021
-                f32::from_bits(0xbe0487bf), // -0.12942408
-                f32::from_bits(0xbd3c2a8b), // -0.04593901
-                f32::from_bits(0x3d497b86), // 0.049190067
+                f32::from_bits(0xbead9766), // -0.3390457
+                f32::from_bits(0xbe57a1d6), // -0.2105783
+                f32::from_bits(0x3e9497c1), // 0.2902203
+                f32::from_bits(0x3d8a7610), // 0.067608
+                f32::from_bits(0xbe926bbe), // -0.28597826
+                f32::from_bits(0x3f179bd7), // 0.5922217
+                f32::from_bits(0x3d352e86), // 0.04423382
+                f32::from_bits(0xbe3d8ee5), // -0.18511541
+                f32::from_bits(0xbe996add), // -0.29964343
+                f32::from_bits(0x3de55d62), // 0.11199452
+                f32::from_bits(0x3df93c0f), // 0.121696584
+                f32::from_bits(0xbd9185b2), // -0.071055785
+                f32::from_bits(0x3dbdf1c8), // 0.09274632
+                f32::from_bits(0xbe042c62), // -0.12907556
+                f32::from_bits(0xbd387314), // -0.045031622
+                f32::from_bits(0x3d4a9c30), // 0.04946536
             ],
             [
-                f32::from_bits(0x3e762f1e), // 0.24041411
-                f32::from_bits(0x3e054003), // 0.130127
-                f32::from_bits(0x3d5b409c), // 0.053528413
-                f32::from_bits(0xbdf12c4f), // -0.11776029
-                f32::from_bits(0xbf1bfbf5), // -0.6093133
-                f32::from_bits(0xbe900564), // -0.28129113
-                f32::from_bits(0x3d84bfbc), // 0.06481883
-                f32::from_bits(0xbdfaebc4), // -0.12252
-                f32::from_bits(0x3b55849a), // 0.0032580257
-                f32::from_bits(0x3d98fa9b), // 0.07469674
-                f32::from_bits(0xbd2df112), // -0.04246623
-                f32::from_bits(0x3dec2063), // 0.11529615
-                f32::from_bits(0x3e22df61), // 0.15905525
-                f32::from_bits(0x3ef82e4e), // 0.48472828
-                f32::from_bits(0x3e425371), // 0.18977143
-                f32::from_bits(0xbe556480), // -0.20839119
+                f32::from_bits(0x3e76bc88), // 0.24095356
+                f32::from_bits(0x3e05cb84), // 0.13065916
+                f32::from_bits(0x3d5adc23), // 0.053432595
+                f32::from_bits(0xbdf5e9f6), // -0.12007515
+                f32::from_bits(0xbf1c59e4), // -0.6107466
+                f32::from_bits(0xbe900ca8), // -0.28134656
+                f32::from_bits(0x3d80d50a), // 0.06290634
+                f32::from_bits(0xbdfc1faf), // -0.12310731
+                f32::from_bits(0x3b3bfcfc), // 0.0028684726
+                f32::from_bits(0x3d97c0b5), // 0.07409803
+                f32::from_bits(0xbd330aee), // -0.043711595
+                f32::from_bits(0x3dead65e), // 0.114666685
+                f32::from_bits(0x3e235b10), // 0.15952706
+                f32::from_bits(0x3ef7ee3b), // 0.48423943
+                f32::from_bits(0x3e4433f6), // 0.19160447
+                f32::from_bits(0xbe571a84), // -0.21006209
             ],
             [
-                f32::from_bits(0x3e71b94d), // 0.23605843
-                f32::from_bits(0x3dce1580), // 0.100626945
-                f32::from_bits(0xbe01cf32), // -0.12676695
-                f32::from_bits(0x3c8fd965), // 0.017559716
-                f32::from_bits(0xbe04db00), // -0.12974167
-                f32::from_bits(0xbd53de51), // -0.05172569
-                f32::from_bits(0xbd54b25e), // -0.051927917
-                f32::from_bits(0x3e1480cc), // 0.14502257
-                f32::from_bits(0xbecabbb9), // -0.39596346
-                f32::from_bits(0x3e599178), // 0.21246898
-                f32::from_bits(0xbe3ae9b6), // -0.18253216
-                f32::from_bits(0xbeccda19), // -0.40010145
-                f32::from_bits(0x3c7dd451), // 0.015492515
-                f32::from_bits(0xbccaa97c), // -0.02473902
-                f32::from_bits(0x3e2193d6), // 0.15779051
-                f32::from_bits(0x3e30e525), // 0.17274912
+                f32::from_bits(0x3e71d31c), // 0.23615688
+                f32::from_bits(0x3dce85a8), // 0.10084087
+                f32::from_bits(0xbe0099bf), // -0.1255865
+                f32::from_bits(0x3c8d7577), // 0.017267926
+                f32::from_bits(0xbe04d52e), // -0.12971947
+                f32::from_bits(0xbd54b6ba), // -0.051932074
+                f32::from_bits(0xbd51261d), // -0.05106174
+                f32::from_bits(0x3e128b82), // 0.1431103
+                f32::from_bits(0xbecb1fe5), // -0.3967277
+                f32::from_bits(0x3e58e460), // 0.21180868
+                f32::from_bits(0xbe3cbabb), // -0.18430607
+                f32::from_bits(0xbeccfcb4), // -0.40036547
+                f32::from_bits(0x3c68e6d7), // 0.014215193
+                f32::from_bits(0xbccc18b1), // -0.024914118
+                f32::from_bits(0x3e218371), // 0.15772797
+                f32::from_bits(0x3e30c749), // 0.17263521
             ],
             [
-                f32::from_bits(0x3d32d675), // 0.043661553
-                f32::from_bits(0x3c34c38f), // 0.011032953
-                f32::from_bits(0x3ca8f812), // 0.020626102
-                f32::from_bits(0xbd5380c7), // -0.051636484
-                f32::from_bits(0x3d4f029b), // 0.050539594
-                f32::from_bits(0x3e2fdaf8), // 0.17173374
-                f32::from_bits(0x3e1b23c1), // 0.15150358
-                f32::from_bits(0x3ecf14d7), // 0.40445587
-                f32::from_bits(0x3d8e95f6), // 0.069621965
-                f32::from_bits(0x3e4e8a9c), // 0.20170063
-                f32::from_bits(0x3e031638), // 0.12801445
-                f32::from_bits(0x3e15b1f9), // 0.14618672
-                f32::from_bits(0xbe9f2c28), // -0.31088376
-                f32::from_bits(0x3e3db4f4), // 0.1852606
-                f32::from_bits(0x3ec1b055), // 0.37829843
-                f32::from_bits(0xbe9ba1b9), // -0.30396822
+                f32::from_bits(0x3d33a565), // 0.043858904
+                f32::from_bits(0x3c375e60), // 0.011191934
+                f32::from_bits(0x3cbbcbbf), // 0.022924302
+                f32::from_bits(0xbd50fc54), // -0.05102189
+                f32::from_bits(0x3d4f9cc0), // 0.050686598
+                f32::from_bits(0x3e2f79d4), // 0.17136317
+                f32::from_bits(0x3e1cd119), // 0.1531414
+                f32::from_bits(0x3ecdf4b5), // 0.4022576
+                f32::from_bits(0x3d8cb8a6), // 0.068711564
+                f32::from_bits(0x3e4ceac8), // 0.20011437
+                f32::from_bits(0x3e01a1ba), // 0.1265935
+                f32::from_bits(0x3e14f3eb), // 0.14546172
+                f32::from_bits(0xbea014a9), // -0.31265762
+                f32::from_bits(0x3e3d9ce3), // 0.18516879
+                f32::from_bits(0x3ec1fc36), // 0.37887734
+                f32::from_bits(0xbe9b7e7c), // -0.30369937
             ],
             [
-                f32::from_bits(0x3da33792), // 0.079695836
-                f32::from_bits(0x3eabc4d3), // 0.33548602
-                f32::from_bits(0xbe264f53), // -0.16241197
-                f32::from_bits(0xbeaa7a11), // -0.33296254
-                f32::from_bits(0x3e5541fe), // 0.20825955
-                f32::from_bits(0xbd861e26), // -0.06548719
-                f32::from_bits(0xbf13b9e9), // -0.5770555
-                f32::from_bits(0xbc87842a), // -0.016542513
-                f32::from_bits(0xbeb6cb7f), // -0.3570213
-                f32::from_bits(0xbe10e57d), // -0.14150043
-                f32::from_bits(0x3cbc04e8), // 0.022951558
-                f32::from_bits(0xbc45a371), // -0.012062893
-                f32::from_bits(0x3de23eac), // 0.1104711
-                f32::from_bits(0xbe0015d1), // -0.12508322
-                f32::from_bits(0x3e4bd158), // 0.19904077
-                f32::from_bits(0xbd8e3d8e), // -0.069453344
+                f32::from_bits(0x3da426f1), // 0.0801524
+                f32::from_bits(0x3eac7082), // 0.33679587
+                f32::from_bits(0xbe25115f), // -0.16119908
+                f32::from_bits(0xbeac2471), // -0.33621553
+                f32::from_bits(0x3e51b3fa), // 0.20478812
+                f32::from_bits(0xbd86a30c), // -0.065740675
+                f32::from_bits(0xbf14435e), // -0.57915294
+                f32::from_bits(0xbc93f0d0), // -0.018059164
+                f32::from_bits(0xbeb71d23), // -0.35764417
+                f32::from_bits(0xbe117d3f), // -0.14207934
+                f32::from_bits(0x3ca78af2), // 0.020451996
+                f32::from_bits(0xbc525551), // -0.012837724
+                f32::from_bits(0x3de34c49), // 0.110985346
+                f32::from_bits(0xbe017eb1), // -0.12645985
+                f32::from_bits(0x3e4e604b), // 0.2015392
+                f32::from_bits(0xbd9390f2), // -0.072053805
             ],
             [
-                f32::from_bits(0x3ac3411d), // 0.0014896725
-                f32::from_bits(0xbd7e27e0), // -0.062049747
-                f32::from_bits(0xbe1ddec1), // -0.15417005
-                f32::from_bits(0xbe05d51f), // -0.1306958
-                f32::from_bits(0x3e9b321d), // 0.3031167
-                f32::from_bits(0xbcfa9792), // -0.030589852
-                f32::from_bits(0xbd396b1c), // -0.045268163
-                f32::from_bits(0xbee92cb2), // -0.45541912
-                f32::from_bits(0xbd7b0a8e), // -0.061289363
-                f32::from_bits(0x3e0b75af), // 0.13619111
-                f32::from_bits(0x3c75a271), // 0.014992342
-                f32::from_bits(0xbdda2c73), // -0.10653009
-                f32::from_bits(0xbe0bda1c), // -0.13657421
-                f32::from_bits(0x3f125e89), // 0.571755
-                f32::from_bits(0x3de80701), // 0.11329461
-                f32::from_bits(0x3e098c3e), // 0.13432404
+                f32::from_bits(0x3af497b3), // 0.0018660933
+                f32::from_bits(0xbd7abb15), // -0.06121357
+                f32::from_bits(0xbe1ca454), // -0.15297061
+                f32::from_bits(0xbe082edf), // -0.1329913
+                f32::from_bits(0x3e9a8017), // 0.3017585
+                f32::from_bits(0xbcfcaff7), // -0.030845625
+                f32::from_bits(0xbd3d875d), // -0.04627167
+                f32::from_bits(0xbeea08cf), // -0.45709845
+                f32::from_bits(0xbd7e74c2), // -0.062123068
+                f32::from_bits(0x3e0aa30a), // 0.13538757
+                f32::from_bits(0x3c4c6115), // 0.012474318
+                f32::from_bits(0xbddb3b45), // -0.10704664
+                f32::from_bits(0xbe0c2ed1), // -0.13689734
+                f32::from_bits(0x3f122f97), // 0.57103866
+                f32::from_bits(0x3dea84a1), // 0.11451078
+                f32::from_bits(0x3e082da3), // 0.13298659
             ],
             [
-                f32::from_bits(0xbec5b9e9), // -0.386184
-                f32::from_bits(0x3e06a4d5), // 0.13148816
-                f32::from_bits(0x3e76cde1), // 0.24101974
-                f32::from_bits(0x3be21ca2), // 0.006900386
-                f32::from_bits(0x3dba2d17), // 0.090906315
-                f32::from_bits(0xbe939de3), // -0.28831396
-                f32::from_bits(0x3cdb228c), // 0.026749872
-                f32::from_bits(0x3d5cce62), // 0.05390776
-                f32::from_bits(0x3cf6aa6d), // 0.030110562
-                f32::from_bits(0xbba50c64), // -0.0050368775
-                f32::from_bits(0x3e38145b), // 0.17976515
-                f32::from_bits(0xbedf64b2), // -0.43631512
-                f32::from_bits(0x3e2c1adb), // 0.1680712
-                f32::from_bits(0x3e87683f), // 0.2644672
-                f32::from_bits(0x3dadd80d), // 0.08488474
-                f32::from_bits(0xbdec90b2), // -0.11551036
+                f32::from_bits(0xbec5ad45), // -0.38608757
+                f32::from_bits(0x3e0656b0), // 0.13119006
+                f32::from_bits(0x3e76f4bf), // 0.241168
+                f32::from_bits(0x3bf2d0b2), // 0.0074101323
+                f32::from_bits(0x3dbb0466), // 0.09131698
+                f32::from_bits(0xbe93ade2), // -0.288436
+                f32::from_bits(0x3ce041df), // 0.02737516
+                f32::from_bits(0x3d5c2615), // 0.053747255
+                f32::from_bits(0x3cf3d0f3), // 0.02976272
+                f32::from_bits(0xbbb3a95b), // -0.005482835
+                f32::from_bits(0x3e37419a), // 0.17896119
+                f32::from_bits(0xbedf765d), // -0.43644992
+                f32::from_bits(0x3e2b9369), // 0.16755451
+                f32::from_bits(0x3e8787e1), // 0.26470855
+                f32::from_bits(0x3dad273f), // 0.08454751
+                f32::from_bits(0xbdec4657), // -0.11536854
             ],
             [
-                f32::from_bits(0xbe8bb1be), // -0.27284044
-                f32::from_bits(0xbe39dac6), // -0.18149862
-                f32::from_bits(0xbe2fdb7f), // -0.17173575
-                f32::from_bits(0x3ce40079), // 0.027832257
-                f32::from_bits(0x3c9d0910), // 0.01916936
-                f32::from_bits(0xbd7614ca), // -0.06007842
-                f32::from_bits(0xbbadad47), // -0.0053001973
-                f32::from_bits(0xbca3a2c4), // -0.019975074
-                f32::from_bits(0xbe92adc1), // -0.2864819
-                f32::from_bits(0xbef2143b), // -0.4728106
-                f32::from_bits(0xbc187b68), // -0.009306766
-                f32::from_bits(0x3d50bc31), // 0.050960723
-                f32::from_bits(0xbe287bcb), // -0.16453473
-                f32::from_bits(0x3e181fec), // 0.14855927
-                f32::from_bits(0xbda3576a), // -0.07975657
-                f32::from_bits(0x3e2b5414), // 0.16731292
+                f32::from_bits(0xbe8beee0), // -0.27330685
+                f32::from_bits(0xbe38fdc6), // -0.18065557
+                f32::from_bits(0xbe2fb56b), // -0.17159049
+                f32::from_bits(0x3cde11df), // 0.027108131
+                f32::from_bits(0x3c930ca4), // 0.017950363
+                f32::from_bits(0xbd73db9b), // -0.059535604
+                f32::from_bits(0xbba4ba33), // -0.0050270795
+                f32::from_bits(0xbcaf6336), // -0.021409612
+                f32::from_bits(0xbe92bf0b), // -0.2866138
+                f32::from_bits(0xbef2d498), // -0.4742782
+                f32::from_bits(0xbc337d5a), // -0.010955179
+                f32::from_bits(0x3d4eff39), // 0.050536368
+                f32::from_bits(0xbe283310), // -0.16425729
+                f32::from_bits(0x3e16d165), // 0.14728315
+                f32::from_bits(0xbda3b421), // -0.07993341
+                f32::from_bits(0x3e29b342), // 0.16572288
             ],
             [
-                f32::from_bits(0xbd601550), // -0.054707825
-                f32::from_bits(0xbc793eea), // -0.015212754
-                f32::from_bits(0x3e5d86c9), // 0.21633448
-                f32::from_bits(0x3e96c7c3), // 0.2944928
-                f32::from_bits(0xbe1c26fe), // -0.1524925
-                f32::from_bits(0xbec7cf57), // -0.39025375
-                f32::from_bits(0xbed58c82), // -0.4170876
-                f32::from_bits(0xbbef0e00), // -0.00729537
-                f32::from_bits(0x3e433c0b), // 0.19065873
-                f32::from_bits(0x3912f380), // 0.00014014356
-                f32::from_bits(0x3e53674e), // 0.20644876
-                f32::from_bits(0xbd5c945a), // -0.053852417
-                f32::from_bits(0xbe9cee6b), // -0.30650648
-                f32::from_bits(0x3d607671), // 0.054800455
-                f32::from_bits(0x3eb71c15), // 0.35763612
-                f32::from_bits(0x3ecbfe48), // 0.3984244
+                f32::from_bits(0xbd5f7530), // -0.054555118
+                f32::from_bits(0xbc742c38), // -0.014903121
+                f32::from_bits(0x3e5ec974), // 0.21756536
+                f32::from_bits(0x3e96cc16), // 0.2945258
+                f32::from_bits(0xbe1c229a), // -0.15247574
+                f32::from_bits(0xbec7dcfb), // -0.39035782
+                f32::from_bits(0xbed5371c), // -0.41643608
+                f32::from_bits(0xbc160900), // -0.009157419
+                f32::from_bits(0x3e42a84b), // 0.19009511
+                f32::from_bits(0xbacf6138), // -0.001582182
+                f32::from_bits(0x3e51977c), // 0.20467943
+                f32::from_bits(0xbd5e70a4), // -0.05430664
+                f32::from_bits(0xbe9d5371), // -0.30727723
+                f32::from_bits(0x3d5ff967), // 0.054681208
+                f32::from_bits(0x3eb77d48), // 0.3583777
+                f32::from_bits(0x3ecbcc96), // 0.39804524
             ],
             [
-                f32::from_bits(0x3e4c6c77), // 0.19963251
-                f32::from_bits(0xbe913fc1), // -0.28368953
-                f32::from_bits(0xbd3570c4), // -0.044296995
-                f32::from_bits(0xbe31a016), // -0.17346224
-                f32::from_bits(0xbd3c6ad9), // -0.046000335
-                f32::from_bits(0xbe1cb057), // -0.15301643
-                f32::from_bits(0x3eafa29c), // 0.3430375
-                f32::from_bits(0xbcaa6aff), // -0.020802973
-                f32::from_bits(0xbd76e2b9), // -0.060274813
-                f32::from_bits(0x3d14b775), // 0.03630777
-                f32::from_bits(0x3ef832be), // 0.48476213
-                f32::from_bits(0xbe731127), // -0.23737012
-                f32::from_bits(0xbd79a45a), // -0.060947753
-                f32::from_bits(0xbe8ec460), // -0.27884197
-                f32::from_bits(0xbdf5c632), // -0.120006934
-                f32::from_bits(0x3e0c55a0), // 0.13704538
+                f32::from_bits(0x3e4c7ddb), // 0.19969885
+                f32::from_bits(0xbe90e967), // -0.28303072
+                f32::from_bits(0xbd2fcb74), // -0.042918637
+                f32::from_bits(0xbe31c27f), // -0.1735935
+                f32::from_bits(0xbd3e7785), // -0.0465007
+                f32::from_bits(0xbe1cd8dc), // -0.153171
+                f32::from_bits(0x3eb0290c), // 0.34406316
+                f32::from_bits(0xbcb74aab), // -0.022374472
+                f32::from_bits(0xbd788121), // -0.060670022
+                f32::from_bits(0x3d0ef45c), // 0.034901008
+                f32::from_bits(0x3ef72bfd), // 0.48275748
+                f32::from_bits(0xbe738c02), // -0.23783877
+                f32::from_bits(0xbd7c88f3), // -0.061654042
+                f32::from_bits(0xbe8eefdf), // -0.27917382
+                f32::from_bits(0xbdf36736), // -0.1188492
+                f32::from_bits(0x3e0c1507), // 0.13679896
             ],
             [
-                f32::from_bits(0xbcd65790), // -0.0261648
-                f32::from_bits(0x3c9b84f8), // 0.018984303
-                f32::from_bits(0x3caa9aed), // 0.020825827
-                f32::from_bits(0x3ef15884), // 0.47137845
-                f32::from_bits(0x3d497f9f), // 0.049193975
-                f32::from_bits(0xbdfa6f16), // -0.12228219
-                f32::from_bits(0x3e0b412f), // 0.13599084
-                f32::from_bits(0x3ed0c94e), // 0.40778583
-                f32::from_bits(0xbe73b286), // -0.2379857
-                f32::from_bits(0xbe2365a1), // -0.15956737
-                f32::from_bits(0x3cd0371a), // 0.0254169
-                f32::from_bits(0x3df5e350), // 0.12006247
-                f32::from_bits(0x3de6b869), // 0.11265642
-                f32::from_bits(0x3eba2c42), // 0.3636189
-                f32::from_bits(0x3e2fcebe), // 0.1716871
-                f32::from_bits(0x3ea39d57), // 0.31955978
+                f32::from_bits(0xbcd42703), // -0.025897508
+                f32::from_bits(0x3c95b898), // 0.018276498
+                f32::from_bits(0x3cb42190), // 0.02198866
+                f32::from_bits(0x3ef1dfd3), // 0.47241077
+                f32::from_bits(0x3d4e96f3), // 0.050436925
+                f32::from_bits(0xbdfb2134), // -0.12262192
+                f32::from_bits(0x3e0c8912), // 0.13724163
+                f32::from_bits(0x3ed06b2c), // 0.40706766
+                f32::from_bits(0xbe7483d6), // -0.23878416
+                f32::from_bits(0xbe2426bc), // -0.16030401
+                f32::from_bits(0x3cd2fb96), // 0.025754731
+                f32::from_bits(0x3df53a42), // 0.119740024
+                f32::from_bits(0x3de35fb1), // 0.11102236
+                f32::from_bits(0x3eba6145), // 0.36402336
+                f32::from_bits(0x3e2f16ad), // 0.17098494
+                f32::from_bits(0x3ea41a2e), // 0.32051224
             ],
             [
-                f32::from_bits(0x3e9d221c), // 0.30690086
-                f32::from_bits(0xbdb83be6), // -0.089958
-                f32::from_bits(0x3ec71695), // 0.38884416
-                f32::from_bits(0xbd479cce), // -0.048733525
-                f32::from_bits(0x3e845b19), // 0.25850752
-                f32::from_bits(0xbe7f40a2), // -0.24926999
-                f32::from_bits(0xbe717c0b), // -0.23582475
-                f32::from_bits(0xbd8887de), // -0.066665396
-                f32::from_bits(0xbeb6efe4), // -0.35729897
-                f32::from_bits(0x3a1b3a18), // 0.00059214374
-                f32::from_bits(0x3e8ade5e), // 0.27122778
-                f32::from_bits(0xbe2ca701), // -0.16860582
-                f32::from_bits(0x3d9657fc), // 0.073410004
-                f32::from_bits(0x3c8f1f0e), // 0.017470863
-                f32::from_bits(0x3dabbd29), // 0.08385689
-                f32::from_bits(0xbeba61d8), // -0.36402774
+                f32::from_bits(0x3e9d3ea8), // 0.30711865
+                f32::from_bits(0xbdb9a44c), // -0.0906454
+                f32::from_bits(0x3ec68aa6), // 0.38777655
+                f32::from_bits(0xbd47bc9d), // -0.04876386
+                f32::from_bits(0x3e8474f6), // 0.25870484
+                f32::from_bits(0xbe7f3b28), // -0.2492491
+                f32::from_bits(0xbe734ffe), // -0.23760983
+                f32::from_bits(0xbd8624fb), // -0.06550022
+                f32::from_bits(0xbeb6c33e), // -0.35695833
+                f32::from_bits(0x3ac7ef7e), // 0.0015253869
+                f32::from_bits(0x3e8bae93), // 0.27281627
+                f32::from_bits(0xbe2c6c2d), // -0.16838141
+                f32::from_bits(0x3d976bf0), // 0.07393634
+                f32::from_bits(0x3c92f963), // 0.017941182
+                f32::from_bits(0x3dab393d), // 0.08360527
+                f32::from_bits(0xbeba5613), // -0.36393794
             ],
             [
-                f32::from_bits(0x3e7200ab), // 0.23633067
-                f32::from_bits(0xbec2ceda), // -0.3804844
-                f32::from_bits(0xbe7a1e34), // -0.24425584
-                f32::from_bits(0x3e81e637), // 0.25370952
-                f32::from_bits(0xbb694cd9), // -0.0035598783
-                f32::from_bits(0x3e7b21ae), // 0.24524567
-                f32::from_bits(0x3c9d121b), // 0.019173672
-                f32::from_bits(0x3cb51a37), // 0.022107227
-                f32::from_bits(0x3e583564), // 0.21114117
-                f32::from_bits(0xbe938c94), // -0.2881819
-                f32::from_bits(0x3cb7530a), // 0.022378463
-                f32::from_bits(0xbe8b49ab), // -0.27204642
-                f32::from_bits(0x3ea0a99b), // 0.313794
-                f32::from_bits(0xbd4a2045), // -0.04934718
-                f32::from_bits(0x3dacec3f), // 0.08443498
-                f32::from_bits(0x3cfa2944), // 0.030537255
+                f32::from_bits(0x3e7211f7), // 0.23639666
+                f32::from_bits(0xbec2b563), // -0.38029012
+                f32::from_bits(0xbe7a953d), // -0.24470992
+                f32::from_bits(0x3e819850), // 0.25311518
+                f32::from_bits(0xbb779c8b), // -0.0037782516
+                f32::from_bits(0x3e7b33c2), // 0.24531463
+                f32::from_bits(0x3c9a5aab), // 0.018842062
+                f32::from_bits(0x3cb43976), // 0.022000056
+                f32::from_bits(0x3e580eec), // 0.21099442
+                f32::from_bits(0xbe93bdc9), // -0.28855732
+                f32::from_bits(0x3cb0d96e), // 0.021588054
+                f32::from_bits(0xbe8b5d60), // -0.27219677
+                f32::from_bits(0x3ea0ca8a), // 0.31404525
+                f32::from_bits(0xbd4ade56), // -0.049528442
+                f32::from_bits(0x3dadd6c8), // 0.08488232
+                f32::from_bits(0x3cf6e06e), // 0.030136313
             ],
             [
-                f32::from_bits(0xbc0ec7c0), // -0.008714616
-                f32::from_bits(0x3d469e59), // 0.048490856
-                f32::from_bits(0xbe1dc948), // -0.15408814
-                f32::from_bits(0x3e2e95c0), // 0.17049313
-                f32::from_bits(0xbed191de), // -0.409316
-                f32::from_bits(0xbdd317cc), // -0.10307273
-                f32::from_bits(0xbe0ccbe0), // -0.13749647
-                f32::from_bits(0x3e7f1497), // 0.24910198
-                f32::from_bits(0xbbbb429f), // -0.005714729
-                f32::from_bits(0x3c7f5e5e), // 0.015586464
-                f32::from_bits(0xbc85e2db), // -0.016343525
-                f32::from_bits(0xbeafe013), // -0.34350643
-                f32::from_bits(0xbeb43a9f), // -0.35200974
-                f32::from_bits(0x3d1a9bc0), // 0.03774619
-                f32::from_bits(0xbdc605df), // -0.096690886
-                f32::from_bits(0xbe5b001d), // -0.21386762
+                f32::from_bits(0xbc04c559), // -0.008103692
+                f32::from_bits(0x3d4b4b61), // 0.049632434
+                f32::from_bits(0xbe1d41eb), // -0.15357177
+                f32::from_bits(0x3e2b8f14), // 0.16753799
+                f32::from_bits(0xbed2b40b), // -0.41152987
+                f32::from_bits(0xbdd3bac6), // -0.103383586
+                f32::from_bits(0xbe0f8f3d), // -0.14019485
+                f32::from_bits(0x3e7dc35d), // 0.24781556
+                f32::from_bits(0xbbd615f0), // -0.006533377
+                f32::from_bits(0x3c7dce38), // 0.015491061
+                f32::from_bits(0xbc97d960), // -0.01853627
+                f32::from_bits(0xbeb03e6c), // -0.34422624
+                f32::from_bits(0xbeb3a1b1), // -0.35084298
+                f32::from_bits(0x3d14e317), // 0.036349382
+                f32::from_bits(0xbdc26598), // -0.09492034
+                f32::from_bits(0xbe5d56be), // -0.21615121
             ],
         ])),
         b_h: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([[
-            f32::from_bits(0x39b75854), // 0.0003497029
-            f32::from_bits(0x3bfa98b7), // 0.0076475996
-            f32::from_bits(0xbbec095f), // -0.0072032656
-            f32::from_bits(0x3b4f5410), // 0.0031635799
-            f32::from_bits(0xbb411689), // -0.0029462895
-            f32::from_bits(0x38c4fb6e), // 9.392841e-5
-            f32::from_bits(0xba7e56da), // -0.0009702273
-            f32::from_bits(0xbadad58c), // -0.0016695722
-            f32::from_bits(0xbbc78833), // -0.0060892343
-            f32::from_bits(0x3a31b434), // 0.00067788665
-            f32::from_bits(0x3bea1cd8), // 0.0071445517
-            f32::from_bits(0x3a4bfe50), // 0.0007781731
-            f32::from_bits(0x39027a99), // 0.00012443437
-            f32::from_bits(0xbb8bcd43), // -0.0042664125
-            f32::from_bits(0xba8de24d), // -0.0010824889
-            f32::from_bits(0xbb125e36), // -0.0022333986
+            f32::from_bits(0x3acae61f), // 0.0015479958
+            f32::from_bits(0x3b660587), // 0.003509851
+            f32::from_bits(0x3c062dc2), // 0.00818962
+            f32::from_bits(0xb95c9ad0), // -0.00021038507
+            f32::from_bits(0xbb7d2346), // -0.003862576
+            f32::from_bits(0x3b8b898b), // 0.0042583398
+            f32::from_bits(0xbbb5b7b5), // -0.005545581
+            f32::from_bits(0xbadc48c8), // -0.0016806358
+            f32::from_bits(0xbbbb208e), // -0.005710668
+            f32::from_bits(0xba5488c2), // -0.00081075367
+            f32::from_bits(0x3bf31c80), // 0.007419169
+            f32::from_bits(0x3aaa1136), // 0.00129751
+            f32::from_bits(0x38b6c8ac), // 8.715814e-5
+            f32::from_bits(0xbb383146), // -0.002810554
+            f32::from_bits(0xbb42c41f), // -0.0029718948
+            f32::from_bits(0xbbb3a532), // -0.0054823393
         ]])),
         w_y: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([
             [
-                f32::from_bits(0xbf1587e8), // -0.584105
+                f32::from_bits(0xbf157c28), // -0.5839257
             ],
             [
-                f32::from_bits(0xbd061ce0), // -0.03274238
+                f32::from_bits(0xbd06a852), // -0.032875367
             ],
             [
-                f32::from_bits(0xbf0b6def), // -0.5446462
+                f32::from_bits(0xbf0b7fa7), // -0.54491657
             ],
             [
-                f32::from_bits(0x3e5b14b3), // 0.21394615
+                f32::from_bits(0x3e5ab7f7), // 0.2135924
             ],
             [
-                f32::from_bits(0x3e716859), // 0.23574962
+                f32::from_bits(0x3e719690), // 0.23592591
             ],
             [
-                f32::from_bits(0x3f1fe38a), // 0.6245657
+                f32::from_bits(0x3f1fc6da), // 0.624128
             ],
             [
-                f32::from_bits(0x3e789de8), // 0.24278986
+                f32::from_bits(0x3e78fe2f), // 0.24315713
             ],
             [
-                f32::from_bits(0x3eeee8f3), // 0.466621
+                f32::from_bits(0x3eeefbcd), // 0.46676484
             ],
             [
-                f32::from_bits(0x3efeace8), // 0.49741292
+                f32::from_bits(0x3efef59a), // 0.49796754
             ],
             [
-                f32::from_bits(0x3dd32d4f), // 0.10311376
+                f32::from_bits(0x3dd1f9b7), // 0.102527075
             ],
             [
-                f32::from_bits(0x3ed2e804), // 0.4119264
+                f32::from_bits(0x3ed2c014), // 0.4116217
             ],
             [
-                f32::from_bits(0x3f049e03), // 0.51803607
+                f32::from_bits(0x3f04b490), // 0.51838017
             ],
             [
-                f32::from_bits(0x3ef6f9c8), // 0.48237443
+                f32::from_bits(0x3ef6e75a), // 0.48223382
             ],
             [
-                f32::from_bits(0xbd1cbd78), // -0.03826663
+                f32::from_bits(0xbd1dab89), // -0.038493667
             ],
             [
-                f32::from_bits(0xbe9d42fc), // -0.30715168
+                f32::from_bits(0xbe9d6c71), // -0.30746797
             ],
             [
-                f32::from_bits(0x3dcae647), // 0.09907203
+                f32::from_bits(0x3dcabbd8), // 0.098991096
             ],
         ])),
         b_y: static_rnn::SMatrix::from_array_storage(static_rnn::nalgebra::ArrayStorage([[
-            f32::from_bits(0x3a3964f0), // 0.0007072231
+            f32::from_bits(0x39a87caa), // 0.0003213634
         ]])),
     });
