@@ -12,8 +12,7 @@
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::gradient_table::{
-    accumulate_bias, accumulate_input_weights, accumulate_outer_products,
-    accumulate_output_weights, accumulate_recurrent_weights, hidden_state_gradient,
+    accumulate_bias, accumulate_outer_products_for, hidden_state_gradient,
     hidden_state_gradient_transposed_for, pre_activation_gradient, through_recurrence,
     through_recurrence_transposed_for,
 };
@@ -438,7 +437,7 @@ where
             let delta_z = pre_activation_gradient(&F::jacobian(&step.z, &step.h), &dl_dh);
             accumulate_bias(&mut grads.b_h, &delta_z);
             from_future = products.through_recurrence::<V>(&delta_z);
-            pending.push(t, &delta_z, delta_a.as_ref(), xs, trace, grads);
+            pending.push::<V, I, B>(t, &delta_z, delta_a.as_ref(), xs, trace, grads);
 
             if let Some(records) = intermediates.as_deref_mut() {
                 records[t] = BackwardStep {
@@ -449,7 +448,7 @@ where
                 };
             }
         }
-        pending.finish(xs, trace, grads);
+        pending.finish::<V, I, B>(xs, trace, grads);
         BackwardSummary {
             loss,
             dl_dh0: from_future,
@@ -594,8 +593,8 @@ const GROUP: usize = 4;
 
 /// The rows `∂L/∂W_x += δz_t x_tᵀ`, `∂L/∂W_h += δz_t h_{t−1}ᵀ` and `∂L/∂W_y += δa_t h_tᵀ` of
 /// up to [`GROUP`] steps, waiting to be added to the gradients together
-/// ([`accumulate_outer_products`]): each gradient matrix is then read and written once per
-/// group instead of once per step.
+/// ([`accumulate_outer_products`](crate::gradient_table::accumulate_outer_products)): each
+/// gradient matrix is then read and written once per group instead of once per step.
 struct PendingOuterProducts<const H: usize, const O: usize, T> {
     steps: [usize; GROUP],
     delta_z: [SVector<T, H>; GROUP],
@@ -619,7 +618,7 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
 
     /// Adds step `t`'s `δz_t` and `δa_t` to the group, and the group to `grads` once it is full.
     #[inline(always)]
-    fn push<const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
+    fn push<V: InstructionSet, const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
         &mut self,
         t: usize,
         delta_z: &SVector<T, H>,
@@ -637,14 +636,15 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
         if self.len == GROUP {
             let steps = trace.steps();
             let delta_z = self.delta_z.each_ref();
-            accumulate_outer_products(&mut grads.w_x, delta_z, self.steps.map(|t| &xs[t]));
-            accumulate_outer_products(
+            let inputs = self.steps.map(|t| &xs[t]);
+            accumulate_outer_products_for::<V, T, H, I, GROUP>(&mut grads.w_x, delta_z, inputs);
+            accumulate_outer_products_for::<V, T, H, H, GROUP>(
                 &mut grads.w_h,
                 delta_z,
                 self.steps.map(|t| trace.state_before(t)),
             );
             if self.scored.contains(&true) {
-                accumulate_outer_products(
+                accumulate_outer_products_for::<V, T, O, H, GROUP>(
                     &mut grads.w_y,
                     self.delta_a.each_ref(),
                     self.steps.map(|t| &steps[t].h),
@@ -654,9 +654,9 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
         }
     }
 
-    /// Adds the steps left in an incomplete group, one at a time.
+    /// Adds the steps left in an incomplete group, one at a time (groups of one).
     #[inline(always)]
-    fn finish<const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
+    fn finish<V: InstructionSet, const I: usize, B: AsRef<[ForwardStep<H, O, T>]>>(
         &mut self,
         xs: &[SVector<T, I>],
         trace: &Trace<H, O, T, B>,
@@ -664,10 +664,13 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
     ) {
         for k in 0..self.len {
             let t = self.steps[k];
-            accumulate_input_weights(&mut grads.w_x, &self.delta_z[k], &xs[t]);
-            accumulate_recurrent_weights(&mut grads.w_h, &self.delta_z[k], trace.state_before(t));
+            let delta_z = [&self.delta_z[k]];
+            accumulate_outer_products_for::<V, T, H, I, 1>(&mut grads.w_x, delta_z, [&xs[t]]);
+            let h_prev = [trace.state_before(t)];
+            accumulate_outer_products_for::<V, T, H, H, 1>(&mut grads.w_h, delta_z, h_prev);
             if self.scored[k] {
-                accumulate_output_weights(&mut grads.w_y, &self.delta_a[k], &trace.steps()[t].h);
+                let (delta_a, h) = ([&self.delta_a[k]], [&trace.steps()[t].h]);
+                accumulate_outer_products_for::<V, T, O, H, 1>(&mut grads.w_y, delta_a, h);
             }
         }
         self.len = 0;

@@ -124,6 +124,36 @@ pub(crate) fn widest<Op: Vectorized>(operation: Op) -> Op::Output {
     operation.run::<Baseline>()
 }
 
+/// Whether this CPU runs the crate's hot loops with fused multiply–adds: only with the `fma`
+/// feature, on an x86-64 with AVX2 + FMA or AVX-512 (the copy [`widest`] chooses there fuses).
+///
+/// Where it is `true`, the forward pass, BPTT and the minibatch kernels round each `a·b + c` once
+/// instead of twice, so trained parameters and outputs differ in their last bits from those of a
+/// build or a CPU where it is `false`; where it is `false`, every CPU computes the same bits.
+/// Compare it before comparing results bit for bit across machines.
+///
+/// ```
+/// let fused = static_rnn::fuses_multiply_adds();
+/// if !cfg!(feature = "fma") {
+///     assert!(!fused);
+/// }
+/// ```
+pub fn fuses_multiply_adds() -> bool {
+    /// Reports the instruction set of the copy [`widest`] runs.
+    struct Probe;
+
+    impl Vectorized for Probe {
+        type Output = bool;
+
+        #[inline(always)]
+        fn run<V: InstructionSet>(self) -> bool {
+            V::FUSED_MULTIPLY_ADD
+        }
+    }
+
+    widest(Probe)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,9 +142,16 @@ pub(crate) fn ger_add<T: Real, const R: usize, const C: usize>(
 
 /// `G ← G + Σ_k u_k v_kᵀ` for `G` of `R × C`: `K` rank-one updates in one pass over `G`, each
 /// block of [`BLOCK_BYTES`] of a column loaded and stored once for all `K` (a rank-one update
-/// loads and stores it `K` times).
+/// loads and stores it `K` times). Each term `u_ik v_kj` is added in order of `k` by
+/// [`multiply_add`], fused where `V` says so.
 #[inline(always)]
-pub(crate) fn ger_k_add<T: Real, const R: usize, const C: usize, const K: usize>(
+pub(crate) fn ger_k_add<
+    V: InstructionSet,
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const K: usize,
+>(
     g: &mut SMatrix<T, R, C>,
     us: [&SVector<T, R>; K],
     vs: [&SVector<T, C>; K],
@@ -152,15 +159,22 @@ pub(crate) fn ger_k_add<T: Real, const R: usize, const C: usize, const K: usize>
     let us = us.map(|u| &u.data.0[0]);
     let vs = vs.map(|v| &v.data.0[0]);
     if size_of::<T>() == 4 {
-        ger_k_add_blocked::<T, R, C, K, { BLOCK_BYTES / 4 }>(&mut g.data.0, &us, &vs);
+        ger_k_add_blocked::<V, T, R, C, K, { BLOCK_BYTES / 4 }>(&mut g.data.0, &us, &vs);
     } else {
-        ger_k_add_blocked::<T, R, C, K, { BLOCK_BYTES / 8 }>(&mut g.data.0, &us, &vs);
+        ger_k_add_blocked::<V, T, R, C, K, { BLOCK_BYTES / 8 }>(&mut g.data.0, &us, &vs);
     }
 }
 
 /// [`ger_k_add`] with `B` rows per block.
 #[inline(always)]
-fn ger_k_add_blocked<T: Real, const R: usize, const C: usize, const K: usize, const B: usize>(
+fn ger_k_add_blocked<
+    V: InstructionSet,
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const K: usize,
+    const B: usize,
+>(
     g: &mut [[T; R]; C],
     us: &[&[T; R]; K],
     vs: &[&[T; C]; K],
@@ -172,7 +186,7 @@ fn ger_k_add_blocked<T: Real, const R: usize, const C: usize, const K: usize, co
             let mut partial = *block;
             for (u, &v_kj) in us.iter().zip(&v_j) {
                 for (p, &u_i) in partial.iter_mut().zip(&u.as_chunks::<B>().0[b]) {
-                    *p += u_i * v_kj;
+                    *p = multiply_add::<V, T>(u_i, v_kj, *p);
                 }
             }
             *block = partial;
@@ -180,7 +194,7 @@ fn ger_k_add_blocked<T: Real, const R: usize, const C: usize, const K: usize, co
         let tail_start = R - tail.len();
         for (u, &v_kj) in us.iter().zip(&v_j) {
             for (g_ij, &u_i) in tail.iter_mut().zip(&u[tail_start..]) {
-                *g_ij += u_i * v_kj;
+                *g_ij = multiply_add::<V, T>(u_i, v_kj, *g_ij);
             }
         }
     }
@@ -437,8 +451,11 @@ mod tests {
         check_gemv::<f32, 128, 128>(1e-6);
     }
 
-    /// `G + Σ_k u_k v_kᵀ` against nalgebra's products, on, off and below the block sizes.
-    fn check_ger_k<T: Real, const R: usize, const C: usize>(tolerance: f64) {
+    /// `G + Σ_k u_k v_kᵀ` by [`ger_k_add`] with the kernels of `V`: against nalgebra's products
+    /// to `tolerance` (normwise), and bit for bit against the terms added in order of `k`.
+    fn ger_k_product<V: InstructionSet, T: Real, const R: usize, const C: usize>(
+        tolerance: f64,
+    ) -> SMatrix<T, R, C> {
         let c = crate::scalar::constant::<T>;
         let g0 = SMatrix::<T, R, C>::from_fn(|i, j| c((i + 2 * j) as f64 * 0.01));
         let us: [SVector<T, R>; 3] =
@@ -446,12 +463,54 @@ mod tests {
         let vs: [SVector<T, C>; 3] =
             core::array::from_fn(|k| SVector::from_fn(|j, _| c(((j * 2 + k) as f64).cos())));
         let mut g = g0;
-        ger_k_add(&mut g, [&us[0], &us[1], &us[2]], [&vs[0], &vs[1], &vs[2]]);
+        ger_k_add::<V, _, _, _, _>(&mut g, [&us[0], &us[1], &us[2]], [&vs[0], &vs[1], &vs[2]]);
         let expected =
             g0 + us[0] * vs[0].transpose() + us[1] * vs[1].transpose() + us[2] * vs[2].transpose();
         let error = crate::scalar::to_f64((g - expected).amax());
         let scale = crate::scalar::to_f64(expected.amax());
-        assert!(error <= tolerance * scale, "{R}×{C}: error {error:e}");
+        let fused = V::FUSED_MULTIPLY_ADD;
+        assert!(
+            error <= tolerance * scale,
+            "{R}×{C}, fused {fused}: error {error:e}"
+        );
+        let in_order = SMatrix::<T, R, C>::from_fn(|i, j| {
+            (0..3).fold(g0[(i, j)], |sum, k| {
+                let (u, v) = (us[k][i], vs[k][j]);
+                if fused {
+                    u.mul_add(v, sum)
+                } else {
+                    sum + u * v
+                }
+            })
+        });
+        assert!(g == in_order, "{R}×{C}, fused {fused}: not in order of k");
+        g
+    }
+
+    /// [`ger_k_product`] for every register width, separate and (with the `fma` feature) fused.
+    fn check_ger_k<T: Real, const R: usize, const C: usize>(tolerance: f64) {
+        let separate = [
+            ger_k_product::<Separate<16>, T, R, C>(tolerance),
+            ger_k_product::<Separate<32>, T, R, C>(tolerance),
+            ger_k_product::<Separate<64>, T, R, C>(tolerance),
+        ];
+        assert!(
+            separate.iter().all(|g| *g == separate[0]),
+            "{R}×{C}: widths differ"
+        );
+        #[cfg(all(feature = "fma", target_arch = "x86_64"))]
+        {
+            use crate::dispatch::Fused;
+            let fused = [
+                ger_k_product::<Fused<16>, T, R, C>(tolerance),
+                ger_k_product::<Fused<32>, T, R, C>(tolerance),
+                ger_k_product::<Fused<64>, T, R, C>(tolerance),
+            ];
+            assert!(
+                fused.iter().all(|g| *g == fused[0]),
+                "{R}×{C}: fused widths differ"
+            );
+        }
     }
 
     #[test]

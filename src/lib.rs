@@ -52,6 +52,7 @@ pub use activation::{
 pub use backward::{BackwardStep, BackwardSummary, Gradients};
 pub use batch::{BatchDiagonal, BatchLastStep, BatchStep, BatchSummary, BatchTargets, BatchTrace};
 pub use clip::{clip_grad_norm, clip_grad_value};
+pub use dispatch::fuses_multiply_adds;
 pub use gradcheck::{GradcheckOptions, GradcheckReport, TensorCheck};
 pub use jacobian::{Diagonal, SoftmaxJacobian, VectorJacobianProduct};
 pub use loss::{BinaryCrossEntropy, CrossEntropy, General, Loss, LossFor, Mse};

@@ -139,8 +139,9 @@ where
         Self::from_params(Params::zeros())
     }
 
-    /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`, with the build's own
-    /// instructions. [`step`](Self::step) and the forward passes compute it in the copy for the
+    /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`, summed as `(b_h + W_x x_t) + W_h h_{t−1}`
+    /// (the input's term first, so that only the last product waits for the previous step), with
+    /// the build's own instructions. [`step`](Self::step) and the forward passes compute it in the copy for the
     /// widest instructions the CPU has (feature `simd-dispatch`): the same numbers, but for the
     /// last bits where the `fma` feature fuses their multiply–adds.
     #[inline(always)]
@@ -157,8 +158,8 @@ where
     ) -> SVector<T, H> {
         let p = &self.params;
         let mut z = p.b_h;
-        gemv_add::<V, _, _, _>(&mut z, &p.w_h, h_prev);
         gemv_add::<V, _, _, _>(&mut z, &p.w_x, x);
+        gemv_add::<V, _, _, _>(&mut z, &p.w_h, h_prev);
         z
     }
 

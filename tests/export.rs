@@ -3,7 +3,9 @@
 //!
 //! The fixtures in `tests/exported/` are produced by this file: after changing the exporter or the
 //! models below, run `STATIC_RNN_REGENERATE=1 cargo test --test export`, then the tests again (the
-//! `include!`s are compiled before the files are rewritten).
+//! `include!`s are compiled before the files are rewritten); the trained `f64` model has a second
+//! file for fused multiply–adds, rewritten by the same command with `--features fma` on a CPU
+//! with FMA.
 
 use rand_pcg::Pcg64Mcg;
 use static_rnn::init::{BiasInit, Init, RecurrentInit, Scheme};
@@ -15,9 +17,33 @@ mod exported_f32 {
     include!("exported/model_f32.rs");
 }
 
-/// `tests/exported/model_f64.rs`: `pub const MODEL`.
+/// `tests/exported/model_f64.rs`: `pub const MODEL`, trained with separate multiplies and adds.
 mod exported_f64 {
     include!("exported/model_f64.rs");
+}
+
+/// `tests/exported/model_f64_fused.rs`: the same model trained with fused multiply–adds (the
+/// `fma` feature on a CPU with FMA), whose last bits differ.
+mod exported_f64_fused {
+    include!("exported/model_f64_fused.rs");
+}
+
+/// The exported `model_f64` of this build and CPU's arithmetic ([`static_rnn::fuses_multiply_adds`]).
+fn exported_f64() -> ModelF64 {
+    if static_rnn::fuses_multiply_adds() {
+        exported_f64_fused::MODEL
+    } else {
+        exported_f64::MODEL
+    }
+}
+
+/// The file `exported_f64` comes from.
+fn exported_f64_file() -> &'static str {
+    if static_rnn::fuses_multiply_adds() {
+        "model_f64_fused.rs"
+    } else {
+        "model_f64.rs"
+    }
 }
 
 type ModelF32 = Rnn<3, 8, 2, Tanh, Softmax, f32>;
@@ -33,7 +59,8 @@ fn model_f32() -> ModelF32 {
 
 /// A trained regressor: 25 steps of gradient descent on `Mse`, teaching a ReLU IRNN to output the
 /// running sum of its first input. Only arithmetic and ReLU are involved, so the result is the
-/// same with `std` and `libm` math.
+/// same with `std` and `libm` math; whether multiply–adds are fused changes its last bits, so it
+/// is checked in twice ([`exported_f64`]).
 fn model_f64() -> ModelF64 {
     let scheme = Scheme {
         w_h: RecurrentInit::Identity { scale: 1.0 },
@@ -104,7 +131,7 @@ fn exported_f32_model_rebuilds_the_original_bit_for_bit() {
 #[test]
 fn exported_f64_model_rebuilds_the_original_bit_for_bit() {
     let original = model_f64();
-    let exported = exported_f64::MODEL;
+    let exported = exported_f64();
     assert!(same_bits(&exported.params, &original.params, f64::to_bits));
     let xs: [SVector<f64, 2>; 12] =
         core::array::from_fn(|t| SVector::from([0.25 * (t % 4) as f64, 1.0]));
@@ -157,14 +184,26 @@ Fixture of tests/export.rs (`model_f64`): an Rnn<2, 4, 1, Relu, Identity, f64> (
 on Mse to output the running sum of its first input.
 Regenerate: STATIC_RNN_REGENERATE=1 cargo test --test export";
 
+    /// What `PROVENANCE_F64` adds for the file of each arithmetic.
+    fn arithmetic() -> &'static str {
+        if static_rnn::fuses_multiply_adds() {
+            "Trained with fused multiply-adds (`fuses_multiply_adds()`: the `fma` feature, x86-64 with FMA);
+regenerate with --features fma on such a CPU. model_f64.rs is the same model unfused."
+        } else {
+            "Trained with separate multiplies and adds (`fuses_multiply_adds()` false: every build without
+`fma`). model_f64_fused.rs is the same model trained with `fma`."
+        }
+    }
+
     fn fixture(name: &str) -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests/exported")
             .join(name)
     }
 
-    /// The exporter's output today equals the checked-in files that the tests above compile, so
-    /// the two cannot drift apart. With `STATIC_RNN_REGENERATE` set, rewrites them first.
+    /// The exporter's output today equals the checked-in files that the tests above compile (for
+    /// `model_f64`, the file of this build's arithmetic), so the two cannot drift apart. With
+    /// `STATIC_RNN_REGENERATE` set, rewrites them first.
     #[test]
     fn exporter_output_matches_the_checked_in_files() {
         let sources = [
@@ -173,8 +212,8 @@ Regenerate: STATIC_RNN_REGENERATE=1 cargo test --test export";
                 model_f32().to_rust_source("MODEL", PROVENANCE_F32),
             ),
             (
-                "model_f64.rs",
-                model_f64().to_rust_source("MODEL", PROVENANCE_F64),
+                exported_f64_file(),
+                model_f64().to_rust_source("MODEL", &format!("{PROVENANCE_F64}\n{}", arithmetic())),
             ),
         ];
         for (name, source) in sources {
