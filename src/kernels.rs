@@ -156,7 +156,14 @@ pub(crate) fn ger_k_add<
     us: [&SVector<T, R>; K],
     vs: [&SVector<T, C>; K],
 ) {
-    let us = us.map(|u| &u.data.0[0]);
+    // The `u_k` copied into a local: the compiler then keeps each block of them in registers
+    // across the columns of `G` (borrowed, they might alias `G`, and were reloaded after every
+    // store to it).
+    let mut local = [[T::zero(); R]; K];
+    for (l, u) in local.iter_mut().zip(us) {
+        *l = u.data.0[0];
+    }
+    let us = local.each_ref();
     let vs = vs.map(|v| &v.data.0[0]);
     if size_of::<T>() == 4 {
         ger_k_add_blocked::<V, T, R, C, K, { BLOCK_BYTES / 4 }>(&mut g.data.0, &us, &vs);
