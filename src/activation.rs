@@ -98,6 +98,18 @@ pub trait OutputActivation<T: Real>: Copy + Default + Debug + 'static {
     /// `ŷ = g(a)`.
     fn forward<const N: usize>(a: &SVector<T, N>) -> SVector<T, N>;
 
+    /// `ŷ_k = g(a_k)` for `K` vectors at once, each bit for bit what [`forward`](Self::forward)
+    /// gives it (the forward pass relies on that: [`Rnn::record_step`](crate::Rnn::record_step)
+    /// records what [`Rnn::forward_into`](crate::Rnn::forward_into) does). By default one
+    /// [`forward`](Self::forward) after the other; an activation that runs faster across vectors
+    /// than within one ([`FastSoftmax`]) computes them together.
+    #[inline(always)]
+    fn forward_columns<const N: usize, const K: usize>(
+        a: &[SVector<T, N>; K],
+    ) -> [SVector<T, N>; K] {
+        each_column(a, Self::forward)
+    }
+
     /// `J_g(a) = ∂ŷ/∂a` at `a`, where `y_hat = g(a)`.
     fn jacobian<const N: usize>(a: &SVector<T, N>, y_hat: &SVector<T, N>) -> Self::Jacobian<N>;
 }
@@ -313,6 +325,13 @@ impl SoftmaxHead for FastSoftmax {
     fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
         numerics::fast_softmax(a)
     }
+
+    #[inline(always)]
+    fn softmax_columns<T: Real, const N: usize, const K: usize>(
+        a: &[SVector<T, N>; K],
+    ) -> [SVector<T, N>; K] {
+        numerics::fast_softmax_columns(a)
+    }
 }
 
 /// A softmax output activation, `ŷ_k = exp(a_k) / Σ_j exp(a_j)`, whatever computes its
@@ -348,6 +367,15 @@ impl SoftmaxHead for FastSoftmax {
 pub trait SoftmaxHead: Copy + Default + Debug + 'static {
     /// `ŷ = softmax(a)`.
     fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N>;
+
+    /// [`softmax`](Self::softmax) of `K` vectors, each bit for bit
+    /// ([`OutputActivation::forward_columns`]); by default one after the other.
+    #[inline(always)]
+    fn softmax_columns<T: Real, const N: usize, const K: usize>(
+        a: &[SVector<T, N>; K],
+    ) -> [SVector<T, N>; K] {
+        each_column(a, Self::softmax)
+    }
 }
 
 impl<T: Real, S: SoftmaxHead> OutputActivation<T> for S {
@@ -359,10 +387,30 @@ impl<T: Real, S: SoftmaxHead> OutputActivation<T> for S {
     }
 
     #[inline(always)]
+    fn forward_columns<const N: usize, const K: usize>(
+        a: &[SVector<T, N>; K],
+    ) -> [SVector<T, N>; K] {
+        S::softmax_columns(a)
+    }
+
+    #[inline(always)]
     fn jacobian<const N: usize>(
         _a: &SVector<T, N>,
         y_hat: &SVector<T, N>,
     ) -> SoftmaxJacobian<T, N> {
         SoftmaxJacobian::new(*y_hat)
     }
+}
+
+/// `[f(a₁), …, f(a_K)]`, one vector after the other: what the `*_columns` methods do by default.
+#[inline(always)]
+fn each_column<T: Real, const N: usize, const K: usize>(
+    a: &[SVector<T, N>; K],
+    f: impl Fn(&SVector<T, N>) -> SVector<T, N>,
+) -> [SVector<T, N>; K] {
+    let mut y_hat = [SVector::zeros(); K];
+    for (y_hat_k, a_k) in y_hat.iter_mut().zip(a) {
+        *y_hat_k = f(a_k);
+    }
+    y_hat
 }

@@ -125,7 +125,7 @@ pub(crate) fn widest<Op: Vectorized>(operation: Op) -> Op::Output {
 }
 
 /// Whether this CPU runs the crate's hot loops with fused multiply–adds: only with the `fma`
-/// feature, on an x86-64 with AVX2 + FMA or AVX-512 (the copy [`widest`] chooses there fuses).
+/// feature, on an x86-64 with AVX2 + FMA or AVX-512 (the copy chosen there at run time fuses).
 ///
 /// Where it is `true`, the forward pass, BPTT and the minibatch kernels round each `a·b + c` once
 /// instead of twice, so trained parameters and outputs differ in their last bits from those of a

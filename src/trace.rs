@@ -206,12 +206,14 @@ where
 
 /// The forward loop of [`Rnn::forward_into`] as a [`Vectorized`] operation: records `xs.len()`
 /// steps from `h0` into `steps`, in two passes: the recurrence (`z_t`, `h_t`) of every step, then
-/// the output layer (`a_t`, `ŷ_t`) of every step — the two halves of [`Rnn::record_step`], so each
-/// step's numbers are its own, bit for bit; only the order differs. The first pass is all that
-/// waits on the previous step, and the second reads each `h_t` back from the trace, so that its
-/// `W_y h_t` broadcasts `h_t`'s components from memory instead of shuffling them out of a
-/// register, and its steps are independent of each other (10 % faster forward + backward at
-/// (16, 32, 8, 64) with `FastTanh`; `BENCHMARKS.md`, lever 23).
+/// the output layer (`a_t`, `ŷ_t`) of every step, [`OUTPUT_COLUMNS`] steps at a time — the two
+/// halves of [`Rnn::record_step`], so each step's numbers are its own, bit for bit; only the
+/// order differs. The first pass is all that waits on the previous step, and the second reads
+/// each `h_t` back from the trace, so that its `W_y h_t` broadcasts `h_t`'s components from
+/// memory instead of shuffling them out of a register, and its steps are independent of each
+/// other (10 % faster forward + backward at (16, 32, 8, 64) with `FastTanh`; `BENCHMARKS.md`,
+/// lever 23), so `g` can run across them ([`OutputActivation::forward_columns`]: with
+/// `FastSoftmax`, 8 % faster; lever 33).
 struct Forward<'a, const I: usize, const H: usize, const O: usize, F, G, T>
 where
     F: HiddenActivation<T>,
@@ -240,8 +242,35 @@ where
             self.rnn.record_recurrence::<V>(&h, x, step);
             h = step.h;
         }
-        for step in self.steps.iter_mut() {
+        // The output layer `OUTPUT_COLUMNS` steps at a time where their logits fit in
+        // `OUTPUT_COLUMNS_MAX_BYTES` (`g` of them together: `forward_columns`), the rest one at
+        // a time; each step's numbers are the same either way.
+        let (groups, rest) = if O * size_of::<T>() <= OUTPUT_COLUMNS_MAX_BYTES {
+            self.steps.as_chunks_mut::<OUTPUT_COLUMNS>()
+        } else {
+            (&mut [][..], &mut *self.steps)
+        };
+        for group in groups {
+            let mut a = [SVector::zeros(); OUTPUT_COLUMNS];
+            for (a_t, step) in a.iter_mut().zip(group.iter_mut()) {
+                step.a = self.rnn.logits_for::<V>(&step.h);
+                *a_t = step.a;
+            }
+            for (step, y_hat) in group.iter_mut().zip(G::forward_columns(&a)) {
+                step.y_hat = y_hat;
+            }
+        }
+        for step in rest {
             self.rnn.record_output::<V>(step);
         }
     }
 }
+
+/// Steps whose output activations the forward pass computes together
+/// ([`OutputActivation::forward_columns`]): a 512-bit register of `f32` per output.
+const OUTPUT_COLUMNS: usize = 16;
+
+/// The most bytes one step's logits may take for the forward pass to compute its output layer
+/// [`OUTPUT_COLUMNS`] steps at a time: 32 outputs in `f32`. Three copies of that many steps'
+/// logits are on the stack, 6 KiB at most (a microcontroller's stack is a few tens of KiB).
+const OUTPUT_COLUMNS_MAX_BYTES: usize = 128;

@@ -1537,3 +1537,36 @@ fn fast_softmax_cross_entropy_follows_softmax() {
         );
     }
 }
+
+/// The forward pass computes the output layer of 16 steps at a time (`forward_columns`:
+/// `FastSoftmax` transposes their logits and runs across them); each step's `ŷ_t` is still the
+/// one `record_step` (one step, its own `FastSoftmax::forward`) gives, bit for bit — over two
+/// groups of 16 and the 5 steps after them, with logits beyond ±40.
+#[test]
+fn forward_pass_in_groups_of_steps_records_each_step_bit_for_bit() {
+    use static_rnn::{FastSoftmax, FastTanh, ForwardStep, Rnn, SMatrix};
+    let weight = |i: usize, j: usize, scale: f32| ((i * 7 + j * 3) as f32 * 0.37).sin() * scale;
+    let rnn = Rnn::<3, 6, 5, FastTanh, FastSoftmax, f32>::new(
+        SMatrix::from_fn(|i, j| weight(i, j, 0.6)),
+        SMatrix::from_fn(|i, j| weight(i + 11, j, 0.5)),
+        SVector::from_fn(|i, _| weight(i, 5, 0.1)),
+        SMatrix::from_fn(|i, j| weight(i + 3, j, 40.0)),
+        SVector::from_fn(|i, _| weight(i, 2, 0.1)),
+    );
+    let xs: [SVector<f32, 3>; 37] =
+        core::array::from_fn(|t| SVector::from_fn(|i, _| weight(t, i, 2.0)));
+    let mut buffer = [ForwardStep::zeros(); 37];
+    let trace = rnn.forward_into(&SVector::zeros(), &xs, &mut buffer);
+    let mut largest_logit = 0.0_f32;
+    for (t, (x, step)) in xs.iter().zip(trace.steps()).enumerate() {
+        let alone = rnn.record_step(trace.state_before(t), x);
+        assert_eq!(
+            alone.y_hat.map(f32::to_bits),
+            step.y_hat.map(f32::to_bits),
+            "ŷ at t = {t}"
+        );
+        assert_eq!(alone, *step, "step {t}");
+        largest_logit = largest_logit.max(step.a.amax());
+    }
+    assert!(largest_logit > 40.0, "logits up to {largest_logit}");
+}
