@@ -281,7 +281,7 @@ pub fn fast_softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N>
 ///
 /// ```
 /// use static_rnn::{numerics::{fast_softmax, fast_softmax_columns}, SVector};
-/// let a = [SVector::<f32, 3>::new(-2.0, 0.5, 3.0), SVector::new(1.0, 1.0, -1000.0)];
+/// let a = [SVector::<f32, 3>::new(-2.0, 0.5, 3.0), SVector::<f32, 3>::new(1.0, 1.0, -1000.0)];
 /// let y_hat = fast_softmax_columns(&a);
 /// assert_eq!(y_hat, [fast_softmax(&a[0]), fast_softmax(&a[1])]);
 /// ```
