@@ -139,11 +139,12 @@ where
         Self::from_params(Params::zeros())
     }
 
-    /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`, summed as `(b_h + W_x x_t) + W_h h_{t−1}`
-    /// (the input's term first, so that only the last product waits for the previous step), with
-    /// the build's own instructions. [`step`](Self::step) and the forward passes compute it in the copy for the
-    /// widest instructions the CPU has (feature `simd-dispatch`): the same numbers, but for the
-    /// last bits where the `fma` feature fuses their multiply–adds.
+    /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`, summed as
+    /// `(b_h + W_x x_t) + W_h h_{t−1}` (the input's term first, so that only the last product
+    /// waits for the previous step), with the build's own instructions. [`step`](Self::step) and
+    /// the forward passes compute it in the copy for the widest instructions the CPU has (feature
+    /// `simd-dispatch`): the same numbers, but for the last bits where the `fma` feature fuses
+    /// their multiply–adds.
     #[inline(always)]
     pub fn pre_activation(&self, h_prev: &SVector<T, H>, x: &SVector<T, I>) -> SVector<T, H> {
         self.pre_activation_for::<Baseline>(h_prev, x)
