@@ -37,15 +37,6 @@ fn exported_f64() -> ModelF64 {
     }
 }
 
-/// The file `exported_f64` comes from.
-fn exported_f64_file() -> &'static str {
-    if static_rnn::fuses_multiply_adds() {
-        "model_f64_fused.rs"
-    } else {
-        "model_f64.rs"
-    }
-}
-
 type ModelF32 = Rnn<3, 8, 2, Tanh, Softmax, f32>;
 type ModelF64 = Rnn<2, 4, 1, Relu, Identity, f64>;
 
@@ -183,6 +174,15 @@ Fixture of tests/export.rs (`model_f64`): an Rnn<2, 4, 1, Relu, Identity, f64> (
 `Pcg64Mcg::seed_from_u64(2015)`, trained by 25 steps of gradient descent (learning rate 0.01)
 on Mse to output the running sum of its first input.
 Regenerate: STATIC_RNN_REGENERATE=1 cargo test --test export";
+
+    /// The file [`exported_f64`] comes from.
+    fn exported_f64_file() -> &'static str {
+        if static_rnn::fuses_multiply_adds() {
+            "model_f64_fused.rs"
+        } else {
+            "model_f64.rs"
+        }
+    }
 
     /// What `PROVENANCE_F64` adds for the file of each arithmetic.
     fn arithmetic() -> &'static str {
