@@ -1481,13 +1481,35 @@ fn sigmoid_softplus_log_sigmoid_extremes() {
     assert!(log_sigmoid(f64::NAN).is_nan());
 }
 
+/// A value of a fixed pattern in `[−scale, scale]`: the weights and inputs of the `f32` model
+/// tests below.
+fn patterned(i: usize, j: usize, scale: f32) -> f32 {
+    ((i * 7 + j * 3) as f32 * 0.37).sin() * scale
+}
+
+/// `Rnn<3, 6, O>` in `f32` with patterned weights, `W_y`'s of size `w_y_scale`.
+fn patterned_model<F, G, const O: usize>(w_y_scale: f32) -> static_rnn::Rnn<3, 6, O, F, G, f32>
+where
+    F: HiddenActivation<f32>,
+    G: OutputActivation<f32>,
+{
+    use static_rnn::SMatrix;
+    static_rnn::Rnn::new(
+        SMatrix::from_fn(|i, j| patterned(i, j, 0.6)),
+        SMatrix::from_fn(|i, j| patterned(i + 11, j, 0.5)),
+        SVector::from_fn(|i, _| patterned(i, 5, 0.1)),
+        SMatrix::from_fn(|i, j| patterned(i + 3, j, w_y_scale)),
+        SVector::from_fn(|i, _| patterned(i, 2, 0.1)),
+    )
+}
+
 /// `FastSoftmax` + cross-entropy takes the fused path of `Softmax`: its loss and `δa = ŷ − y` are
 /// those of `Softmax` within the error of its probabilities, and the gradients BPTT computes for a
 /// model with it are those of the same model with `Softmax` within that error carried through
 /// the sums (the exact gradient at the computed `ŷ`).
 #[test]
 fn fast_softmax_cross_entropy_follows_softmax() {
-    use static_rnn::{FastSoftmax, Rnn, SMatrix};
+    use static_rnn::{FastSoftmax, Rnn};
     let a = V::<4>::new(-3.0, 0.25, 2.0, 40.0).map(|v| v as f32);
     let y = V::<4>::new(0.0, 1.0, 0.0, 0.0).map(|v| v as f32);
     let (exact_loss, exact_delta) =
@@ -1506,17 +1528,10 @@ fn fast_softmax_cross_entropy_follows_softmax() {
         "{fast_delta} vs {exact_delta}"
     );
 
-    let weight = |i: usize, j: usize, scale: f32| ((i * 7 + j * 3) as f32 * 0.37).sin() * scale;
-    let exact = Rnn::<3, 6, 4, Tanh, Softmax, f32>::new(
-        SMatrix::from_fn(|i, j| weight(i, j, 0.6)),
-        SMatrix::from_fn(|i, j| weight(i + 11, j, 0.5)),
-        SVector::from_fn(|i, _| weight(i, 5, 0.1)),
-        SMatrix::from_fn(|i, j| weight(i + 3, j, 1.5)),
-        SVector::from_fn(|i, _| weight(i, 2, 0.1)),
-    );
+    let exact = patterned_model::<Tanh, Softmax, 4>(1.5);
     let fast = Rnn::<3, 6, 4, Tanh, FastSoftmax, f32>::from_params(exact.params);
     let xs: [SVector<f32, 3>; 9] =
-        core::array::from_fn(|t| SVector::from_fn(|i, _| weight(t, i, 1.0)));
+        core::array::from_fn(|t| SVector::from_fn(|i, _| patterned(t, i, 1.0)));
     let ys: [SVector<f32, 4>; 9] =
         core::array::from_fn(|t| SVector::from_fn(|k, _| f32::from(k == t % 4)));
     let h0 = SVector::zeros();
@@ -1544,17 +1559,10 @@ fn fast_softmax_cross_entropy_follows_softmax() {
 /// groups of 16 and the 5 steps after them, with logits beyond ±40.
 #[test]
 fn forward_pass_in_groups_of_steps_records_each_step_bit_for_bit() {
-    use static_rnn::{FastSoftmax, FastTanh, ForwardStep, Rnn, SMatrix};
-    let weight = |i: usize, j: usize, scale: f32| ((i * 7 + j * 3) as f32 * 0.37).sin() * scale;
-    let rnn = Rnn::<3, 6, 5, FastTanh, FastSoftmax, f32>::new(
-        SMatrix::from_fn(|i, j| weight(i, j, 0.6)),
-        SMatrix::from_fn(|i, j| weight(i + 11, j, 0.5)),
-        SVector::from_fn(|i, _| weight(i, 5, 0.1)),
-        SMatrix::from_fn(|i, j| weight(i + 3, j, 40.0)),
-        SVector::from_fn(|i, _| weight(i, 2, 0.1)),
-    );
+    use static_rnn::{FastSoftmax, FastTanh, ForwardStep};
+    let rnn = patterned_model::<FastTanh, FastSoftmax, 5>(40.0);
     let xs: [SVector<f32, 3>; 37] =
-        core::array::from_fn(|t| SVector::from_fn(|i, _| weight(t, i, 2.0)));
+        core::array::from_fn(|t| SVector::from_fn(|i, _| patterned(t, i, 2.0)));
     let mut buffer = [ForwardStep::zeros(); 37];
     let trace = rnn.forward_into(&SVector::zeros(), &xs, &mut buffer);
     let mut largest_logit = 0.0_f32;
