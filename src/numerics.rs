@@ -410,7 +410,16 @@ pub fn fast_tanh<T: Real>(x: T) -> T {
     // map `NaN` to a limit, and the last line returns the `NaN` input itself.
     let below = if x < limit { x } else { limit };
     let clamped = if below > -limit { below } else { -limit };
-    let x2 = clamped * clamped;
+    // `clamped²`, bit for bit (squaring rounds monotonically in `|x|`), without waiting on the
+    // clamp: the polynomials start one `min` after `x·x` instead of after a `min`, a `max` and
+    // the product; `clamped` is needed only at the end.
+    let square = x * x;
+    let limit_squared = limit * limit;
+    let x2 = if square < limit_squared {
+        square
+    } else {
+        limit_squared
+    };
     let c = constant::<T>;
     // P(x²) = E(x⁴) + x² D(x⁴): two short chains instead of one long one.
     let x4 = x2 * x2;
