@@ -307,8 +307,8 @@ impl SoftmaxHead for Softmax {
 /// `BENCHMARKS.md` for what that gains). It is for `f32`; in `f64` it carries an `f32`-sized
 /// error, so check gradients and compare with references using [`Softmax`]. It pairs with
 /// [`CrossEntropy`](crate::CrossEntropy) on the same fused path as [`Softmax`] (`δa = ŷ − y`,
-/// the loss from `lse(a)` read off the computed `ŷ`), so the gradient BPTT computes is the exact
-/// gradient at the computed `ŷ`.
+/// the loss from `lse(a)` read off the computed `ŷ`, its logarithm by [`numerics::fast_ln`],
+/// within 1 ulp), so the gradient BPTT computes is the exact gradient at the computed `ŷ`.
 ///
 /// ```
 /// use static_rnn::{FastSoftmax, FastTanh, OutputActivation, Rnn, Softmax, SVector};
@@ -331,6 +331,15 @@ impl SoftmaxHead for FastSoftmax {
         a: &[SVector<T, N>; K],
     ) -> [SVector<T, N>; K] {
         numerics::fast_softmax_columns(a)
+    }
+
+    #[inline(always)]
+    fn ln_columns<T: Real, const K: usize>(p: [T; K]) -> [T; K] {
+        let mut ln = p;
+        for x in &mut ln {
+            *x = numerics::fast_ln(*x);
+        }
+        ln
     }
 }
 
@@ -375,6 +384,20 @@ pub trait SoftmaxHead: Copy + Default + Debug + 'static {
         a: &[SVector<T, N>; K],
     ) -> [SVector<T, N>; K] {
         each_column(a, Self::softmax)
+    }
+
+    /// `ln p_k` of `K` probabilities, as the fused cross-entropy takes it of each step's largest
+    /// probability (`lse(a) = max_k a_k − ln max_k ŷ_k`; BPTT asks for 16 steps at a time, the
+    /// loss of one step for one): by default the math library's `ln`, one after the other;
+    /// [`FastSoftmax`] takes [`numerics::fast_ln`], across the `K` in vector registers. A
+    /// column's result must not depend on `K`.
+    #[inline(always)]
+    fn ln_columns<T: Real, const K: usize>(p: [T; K]) -> [T; K] {
+        let mut ln = p;
+        for x in &mut ln {
+            *x = x.ln();
+        }
+        ln
     }
 }
 

@@ -43,9 +43,7 @@
 
 use crate::activation::{FastSoftmax, Identity, OutputActivation, Sigmoid, Softmax, SoftmaxHead};
 use crate::jacobian::VectorJacobianProduct;
-use crate::numerics::{
-    floor_probability, log_sigmoid, log_sum_exp_given_softmax, sigmoid, softplus,
-};
+use crate::numerics::{floor_probability, largest, log_sigmoid, sigmoid, softplus};
 use crate::scalar::{Real, constant};
 use core::fmt::Debug;
 use core::marker::PhantomData;
@@ -73,6 +71,30 @@ pub trait LossFor<G: OutputActivation<T>, T: Real>: Loss<T> {
         y_hat: &SVector<T, N>,
         y: &SVector<T, N>,
     ) -> (T, SVector<T, N>);
+
+    /// A number per step that [`loss_and_delta_given`](Self::loss_and_delta_given) needs and
+    /// that can be computed for `K` steps together, across them in vector registers, from their
+    /// outputs `ŷ` alone: for softmax + cross-entropy `ln max_k ŷ_k` (BPTT asks for 16 steps at
+    /// a time). By default nothing (zeros).
+    #[inline(always)]
+    fn step_terms<const N: usize, const K: usize>(y_hats: [&SVector<T, N>; K]) -> [T; K] {
+        let _ = y_hats;
+        [T::zero(); K]
+    }
+
+    /// [`loss_and_delta`](Self::loss_and_delta) given the step's term from
+    /// [`step_terms`](Self::step_terms), the same numbers bit for bit; by default the term is
+    /// not used.
+    #[inline(always)]
+    fn loss_and_delta_given<const N: usize>(
+        a: &SVector<T, N>,
+        y_hat: &SVector<T, N>,
+        y: &SVector<T, N>,
+        term: T,
+    ) -> (T, SVector<T, N>) {
+        let _ = term;
+        Self::loss_and_delta(a, y_hat, y)
+    }
 }
 
 /// The general path: `L_t = L(ŷ, y)` and `δa = J_g(a)ᵀ ∂L_t/∂ŷ`.
@@ -276,21 +298,49 @@ impl<T: Real, S: SoftmaxHead> LossFor<S, T> for CrossEntropy {
         y_hat: &SVector<T, N>,
         y: &SVector<T, N>,
     ) -> (T, SVector<T, N>) {
-        softmax_cross_entropy(a, y_hat, y)
+        let [ln_largest] = <Self as LossFor<S, T>>::step_terms([y_hat]);
+        softmax_cross_entropy(a, y, y_hat, ln_largest)
+    }
+
+    /// `ln max_k ŷ_k` of each step, by the head's logarithm ([`SoftmaxHead::ln_columns`]:
+    /// [`FastSoftmax`]'s is vectorized across the steps).
+    #[inline(always)]
+    fn step_terms<const N: usize, const K: usize>(y_hats: [&SVector<T, N>; K]) -> [T; K] {
+        let mut largest_probabilities = [T::zero(); K];
+        for (p, y_hat) in largest_probabilities.iter_mut().zip(y_hats) {
+            *p = largest(y_hat);
+        }
+        S::ln_columns(largest_probabilities)
+    }
+
+    #[inline(always)]
+    fn loss_and_delta_given<const N: usize>(
+        a: &SVector<T, N>,
+        y_hat: &SVector<T, N>,
+        y: &SVector<T, N>,
+        ln_largest: T,
+    ) -> (T, SVector<T, N>) {
+        softmax_cross_entropy(a, y, y_hat, ln_largest)
     }
 }
 
 /// The fused softmax + cross-entropy of a [`SoftmaxHead`], given `ŷ = softmax(a)` as the
-/// forward pass computed it.
+/// forward pass computed it and `ln max_k ŷ_k` by the head's logarithm.
 #[inline(always)]
 fn softmax_cross_entropy<T: Real, const N: usize>(
     a: &SVector<T, N>,
-    y_hat: &SVector<T, N>,
     y: &SVector<T, N>,
+    y_hat: &SVector<T, N>,
+    ln_largest: T,
 ) -> (T, SVector<T, N>) {
     let mass = y.sum();
-    // lse(a), from the softmax the forward pass computed: no second round of exponentials.
-    let lse = log_sum_exp_given_softmax(a, y_hat);
+    // lse(a) = max_k a_k − ln max_k ŷ_k, from the softmax the forward pass computed: no second
+    // round of exponentials (`numerics::log_sum_exp_given_softmax`, with the head's `ln`).
+    let lse = if N == 0 {
+        -T::one() / T::zero()
+    } else {
+        largest(a) - ln_largest
+    };
     // −Σ y_k ln ŷ_k with ln ŷ_k = a_k − lse(a); zero-weight terms contribute exactly zero.
     let loss = y.zip_fold(a, T::zero(), |sum, yk, ak| {
         if yk == T::zero() {

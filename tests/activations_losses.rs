@@ -1578,3 +1578,39 @@ fn forward_pass_in_groups_of_steps_records_each_step_bit_for_bit() {
     }
     assert!(largest_logit > 40.0, "logits up to {largest_logit}");
 }
+
+/// BPTT takes `ln max_k ŷ_k` of 16 steps at a time (`LossFor::step_terms`: `FastSoftmax`'s
+/// `fast_ln` across the steps, in vector registers); each step's `L_t` is still the one
+/// `loss_and_delta` gives for that step alone, bit for bit — over two groups of 16 and the 5
+/// steps after them, each step scored alone (so the loss BPTT returns is that step's `L_t`), with
+/// logits beyond ±40 and a soft target.
+#[test]
+fn bptt_takes_the_loss_of_groups_of_steps_bit_for_bit() {
+    use static_rnn::{FastSoftmax, FastTanh};
+    let rnn = patterned_model::<FastTanh, FastSoftmax, 5>(40.0);
+    let xs: [SVector<f32, 3>; 37] =
+        core::array::from_fn(|t| SVector::from_fn(|i, _| patterned(t, i, 2.0)));
+    let h0 = SVector::zeros();
+    let trace = rnn.forward(&h0, &xs);
+    let mut distinct = std::collections::BTreeSet::new();
+    for t in 0..37 {
+        let y = if t % 3 == 0 {
+            SVector::<f32, 5>::new(0.1, 0.2, 0.3, 0.4, 0.0)
+        } else {
+            SVector::from_fn(|k, _| f32::from(k == t % 5))
+        };
+        let mut ys = [None; 37];
+        ys[t] = Some(y);
+        let step = &trace.steps[t];
+        let (alone, _) =
+            <CrossEntropy as LossFor<FastSoftmax, f32>>::loss_and_delta(&step.a, &step.y_hat, &y);
+        let g = rnn.gradients(CrossEntropy, &h0, &xs, &ys);
+        assert_eq!(g.loss.to_bits(), alone.to_bits(), "L_t at t = {t}");
+        assert_eq!(
+            rnn.loss(CrossEntropy, &h0, &xs, &ys).to_bits(),
+            alone.to_bits()
+        );
+        distinct.insert(alone.to_bits());
+    }
+    assert!(distinct.len() > 30, "the steps' losses differ");
+}
