@@ -1,0 +1,60 @@
+//! Forward + backward of one sequence at (16, 32, 8, 64), `f32`, `FastTanh` + `FastSoftmax` (the
+//! bench `forward_backward/static-fast-f32/16x32x8x64`, same model and data), timed as the
+//! fastest of many rounds: a yardstick for changes of a few percent, which criterion's medians
+//! on a shared machine cannot separate.
+//!
+//! Each round times 100 calls; the bench prints the per-call time of the fastest round, of the
+//! 10th and 25th percentile and the median round. The fastest round is what the code costs when
+//! nothing else runs; the median, what criterion reports, moves with the machine's load.
+//!
+//! Between processes the operating system places the stack at a random offset, and that alone
+//! moved the fastest round between 12.2 and 13.0 µs on the Xeon of `BENCHMARKS.md` (levers
+//! 35–38), so compare two builds with address-space randomization off, alternating:
+//!
+//! ```text
+//! cargo bench --features fma --bench min_of_rounds --no-run   # prints the binary's path
+//! setarch -R taskset -c 1 target/release/deps/min_of_rounds-<hash> [ROUNDS]    # default 300
+//! ```
+
+mod support;
+
+use static_rnn::{CrossEntropy, FastSoftmax, FastTanh, ForwardStep, Params, Rnn, SVector};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Calls per timed round.
+const CALLS: usize = 100;
+
+fn main() {
+    // `cargo bench` passes `--bench`; a number among the arguments is the count of rounds.
+    let rounds = std::env::args()
+        .skip(1)
+        .find_map(|argument| argument.parse::<usize>().ok())
+        .unwrap_or(300);
+    let model = support::model::<16, 32, 8, FastTanh, f32>();
+    let rnn = Rnn::<16, 32, 8, FastTanh, FastSoftmax, f32>::from_params(model.params);
+    let xs = support::inputs::<f32, 16>(64);
+    let ys = support::targets::<f32, 8>(64);
+    let h0 = SVector::<f32, 32>::zeros();
+    let mut buffer = vec![ForwardStep::zeros(); xs.len()];
+    let mut grads = Params::zeros();
+    let mut per_call = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..CALLS {
+            let trace = rnn.forward_into(black_box(&h0), black_box(&xs), &mut buffer);
+            black_box(rnn.backward(CrossEntropy, &xs, &trace, ys.as_slice(), &mut grads));
+        }
+        per_call.push(start.elapsed().as_secs_f64() * 1e6 / CALLS as f64);
+    }
+    per_call.sort_by(f64::total_cmp);
+    let at = |fraction: f64| per_call[((per_call.len() - 1) as f64 * fraction) as usize];
+    println!(
+        "forward_backward/static-fast-f32/16x32x8x64, {rounds} rounds of {CALLS} calls, µs per \
+         call: fastest {:.3}, p10 {:.3}, p25 {:.3}, median {:.3}",
+        at(0.0),
+        at(0.1),
+        at(0.25),
+        at(0.5)
+    );
+}
