@@ -467,8 +467,9 @@ where
     }
 }
 
-/// Steps whose [`LossFor::step_terms`] BPTT computes together: a 512-bit register of `f32`.
-const LOSS_COLUMNS: usize = 16;
+/// Steps (a minibatch: columns) whose [`LossFor::step_terms`] BPTT computes together: a 512-bit
+/// register of `f32`.
+pub(crate) const LOSS_COLUMNS: usize = 16;
 
 /// The most stack the transposed weights `W_yᵀ`, `W_hᵀ` may take (`H·(H + O)` scalars) for BPTT
 /// to form them: 256 KiB, every benchmarked size in `f32` but the largest of the `H` sweep.

@@ -23,9 +23,9 @@ use common::{Rng, random_model};
 use quickcheck::QuickCheck;
 use static_rnn::{
     BackwardStep, BatchLastStep, BatchStep, BatchTargets, BinaryCrossEntropy, CrossEntropy,
-    ForwardStep, HiddenActivation, Identity, LastStep, LossFor, Mse, OutputActivation, Params,
-    Real, Relu, Rnn, SMatrix, SVector, Sigmoid, Softmax, Tanh, Targets, Tensors, scalar::constant,
-    scalar::to_f64,
+    FastSoftmax, ForwardStep, HiddenActivation, Identity, LastStep, LossFor, Mse, OutputActivation,
+    Params, Real, Relu, Rnn, SMatrix, SVector, Sigmoid, Softmax, Tanh, Targets, Tensors,
+    scalar::constant, scalar::to_f64,
 };
 use std::cell::RefCell;
 
@@ -477,7 +477,10 @@ properties! {
     tanh_sigmoid_mse_b1: Tanh, Sigmoid, Mse, reals, f64, F64_TOLERANCE, 1;
     tanh_sigmoid_mse_b3: Tanh, Sigmoid, Mse, reals, f64, F64_TOLERANCE, 3;
     tanh_sigmoid_mse_b8: Tanh, Sigmoid, Mse, reals, f64, F64_TOLERANCE, 8;
+    // 20 columns: the loss's `step_terms` are taken 16 columns at a time, then 4.
+    tanh_softmax_cross_entropy_b20: Tanh, Softmax, CrossEntropy, distribution, f64, F64_TOLERANCE, 20;
     tanh_softmax_cross_entropy_f32_b3: Tanh, Softmax, CrossEntropy, distribution, f32, F32_TOLERANCE, 3;
+    tanh_fast_softmax_cross_entropy_f32_b20: Tanh, FastSoftmax, CrossEntropy, distribution, f32, F32_TOLERANCE, 20;
     relu_identity_mse_f32_b8: Relu, Identity, Mse, reals, f32, F32_TOLERANCE, 8;
 }
 

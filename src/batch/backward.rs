@@ -4,7 +4,7 @@ use super::jacobian::BatchDiagonal;
 use super::targets::{BatchTargets, check_batch_targets};
 use super::trace::{BatchStep, BatchTrace};
 use crate::activation::{HiddenActivation, OutputActivation};
-use crate::backward::{BackProducts, InPlace, Transposed, transposes_fit};
+use crate::backward::{BackProducts, InPlace, LOSS_COLUMNS, Transposed, transposes_fit};
 use crate::dispatch::{InstructionSet, Vectorized, widest};
 use crate::kernels::gemm_nt_add;
 use crate::loss::LossFor;
@@ -361,7 +361,10 @@ where
 }
 
 /// `(Σ_b L_t⁽ᵇ⁾, ΔA_t)`, column `b` of `ΔA_t` being `δa_t` of sequence `b` from the
-/// per-sequence [`LossFor::loss_and_delta`].
+/// per-sequence [`LossFor::loss_and_delta`], bit for bit: through
+/// [`LossFor::loss_and_delta_given`], with [`LossFor::step_terms`] asked for 16 columns at a
+/// time (`FastSoftmax`'s logarithm across them in vector registers, as one sequence's BPTT does
+/// across 16 steps).
 #[inline(always)]
 fn output_deltas<L, G, T, const O: usize, const B: usize>(
     a: &SMatrix<T, O, B>,
@@ -375,13 +378,20 @@ where
 {
     let mut loss = T::zero();
     let mut delta_a = SMatrix::<T, O, B>::zeros();
-    for b in 0..B {
-        let a_b: SVector<T, O> = a.column(b).into_owned();
-        let y_hat_b: SVector<T, O> = y_hat.column(b).into_owned();
-        let y_b: SVector<T, O> = y.column(b).into_owned();
-        let (l_b, delta_a_b) = L::loss_and_delta(&a_b, &y_hat_b, &y_b);
-        loss += l_b;
-        delta_a.set_column(b, &delta_a_b);
+    for first in (0..B).step_by(LOSS_COLUMNS) {
+        let count = (B - first).min(LOSS_COLUMNS);
+        // The group's columns, the last repeated past the end of the batch.
+        let y_hats: [SVector<T, O>; LOSS_COLUMNS] =
+            core::array::from_fn(|k| y_hat.column(first + k.min(count - 1)).into_owned());
+        let terms = L::step_terms(y_hats.each_ref());
+        for (k, (y_hat_b, &term)) in y_hats.iter().zip(&terms).take(count).enumerate() {
+            let b = first + k;
+            let a_b: SVector<T, O> = a.column(b).into_owned();
+            let y_b: SVector<T, O> = y.column(b).into_owned();
+            let (l_b, delta_a_b) = L::loss_and_delta_given(&a_b, y_hat_b, &y_b, term);
+            loss += l_b;
+            delta_a.set_column(b, &delta_a_b);
+        }
     }
     (loss, delta_a)
 }
