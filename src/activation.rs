@@ -333,6 +333,8 @@ impl SoftmaxHead for FastSoftmax {
         numerics::fast_softmax_columns(a)
     }
 
+    const LN_IN_COLUMNS: bool = true;
+
     #[inline(always)]
     fn ln_columns<T: Real, const K: usize>(p: [T; K]) -> [T; K] {
         let mut ln = p;
@@ -386,11 +388,16 @@ pub trait SoftmaxHead: Copy + Default + Debug + 'static {
         each_column(a, Self::softmax)
     }
 
+    /// Whether [`ln_columns`](Self::ln_columns) computes its `K` logarithms together, so that
+    /// BPTT gains by asking for those of 16 steps at once (`true` for [`FastSoftmax`]); when
+    /// `false` (the default), it asks for each scored step's alone.
+    const LN_IN_COLUMNS: bool = false;
+
     /// `ln p_k` of `K` probabilities, as the fused cross-entropy takes it of each step's largest
-    /// probability (`lse(a) = max_k a_k − ln max_k ŷ_k`; BPTT asks for 16 steps at a time, the
-    /// loss of one step for one): by default the math library's `ln`, one after the other;
-    /// [`FastSoftmax`] takes [`numerics::fast_ln`], across the `K` in vector registers. A
-    /// column's result must not depend on `K`.
+    /// probability (`lse(a) = max_k a_k − ln max_k ŷ_k`; BPTT asks for 16 steps at a time when
+    /// [`LN_IN_COLUMNS`](Self::LN_IN_COLUMNS), the loss of one step for one): by default the
+    /// math library's `ln`, one after the other; [`FastSoftmax`] takes [`numerics::fast_ln`],
+    /// across the `K` in vector registers. A column's result must not depend on `K`.
     #[inline(always)]
     fn ln_columns<T: Real, const K: usize>(p: [T; K]) -> [T; K] {
         let mut ln = p;

@@ -420,22 +420,31 @@ where
         // W_hᵀ δz_{t+1}: what flows back into h_t from the future (zero after the last step).
         let mut from_future = SVector::<T, H>::zeros();
         // What the loss needs of each step that can be computed for `LOSS_COLUMNS` steps at
-        // once (softmax + cross-entropy: `ln max_k ŷ_k`), for the group of steps `t` is in.
+        // once (`FastSoftmax` + cross-entropy: `ln max_k ŷ_k`), for the group of steps `t` is in.
         let mut step_terms = [T::zero(); LOSS_COLUMNS];
         for (t, step) in steps.iter().enumerate().rev() {
             let slot = t % LOSS_COLUMNS;
-            if slot == LOSS_COLUMNS - 1 || t + 1 == steps.len() {
-                // The group's first step, repeated past its last where the sequence ends.
+            if L::STEP_TERMS_TOGETHER && (slot == LOSS_COLUMNS - 1 || t + 1 == steps.len()) {
+                // The group's steps, its last repeated past the end of the sequence; only for a
+                // group that holds a scored step (`LastStep` scores one step in `T`).
                 let first = t - slot;
-                let y_hats = core::array::from_fn(|k| &steps[(first + k).min(t)].y_hat);
-                step_terms = L::step_terms(y_hats);
+                if (first..=t)
+                    .rev()
+                    .any(|s| targets.at(s, steps.len()).is_some())
+                {
+                    let y_hats = core::array::from_fn(|k| &steps[(first + k).min(t)].y_hat);
+                    step_terms = L::step_terms(y_hats);
+                }
             }
             // Output layer, at a scored step: L_t, δa_t, ∂L/∂b_y (∂L/∂W_y with the group).
             // (Not `Option::map` with a closure: a closure is not inlined into the widest copy.)
             let target = targets.at(t, steps.len());
             let delta_a = if let Some(y) = target {
-                let (l_t, delta_a) =
-                    L::loss_and_delta_given(&step.a, &step.y_hat, y, step_terms[slot]);
+                let (l_t, delta_a) = if L::STEP_TERMS_TOGETHER {
+                    L::loss_and_delta_given(&step.a, &step.y_hat, y, step_terms[slot])
+                } else {
+                    L::loss_and_delta(&step.a, &step.y_hat, y)
+                };
                 loss += l_t;
                 accumulate_bias(&mut grads.b_y, &delta_a);
                 Some(delta_a)

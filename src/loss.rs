@@ -43,7 +43,9 @@
 
 use crate::activation::{FastSoftmax, Identity, OutputActivation, Sigmoid, Softmax, SoftmaxHead};
 use crate::jacobian::VectorJacobianProduct;
-use crate::numerics::{floor_probability, largest, log_sigmoid, sigmoid, softplus};
+use crate::numerics::{
+    floor_probability, largest, log_sigmoid, log_sum_exp_given_ln_largest, sigmoid, softplus,
+};
 use crate::scalar::{Real, constant};
 use core::fmt::Debug;
 use core::marker::PhantomData;
@@ -72,10 +74,16 @@ pub trait LossFor<G: OutputActivation<T>, T: Real>: Loss<T> {
         y: &SVector<T, N>,
     ) -> (T, SVector<T, N>);
 
+    /// Whether [`step_terms`](Self::step_terms) gains from being asked for many steps at once.
+    /// When `true`, BPTT asks for the terms of each group of 16 steps that holds a scored step and
+    /// takes each step's loss by [`loss_and_delta_given`](Self::loss_and_delta_given); when
+    /// `false` (the default), by [`loss_and_delta`](Self::loss_and_delta) at each scored step.
+    /// Softmax + cross-entropy: the head's [`SoftmaxHead::LN_IN_COLUMNS`].
+    const STEP_TERMS_TOGETHER: bool = false;
+
     /// A number per step that [`loss_and_delta_given`](Self::loss_and_delta_given) needs and
     /// that can be computed for `K` steps together, across them in vector registers, from their
-    /// outputs `ŷ` alone: for softmax + cross-entropy `ln max_k ŷ_k` (BPTT asks for 16 steps at
-    /// a time). By default nothing (zeros).
+    /// outputs `ŷ` alone: for softmax + cross-entropy `ln max_k ŷ_k`. By default nothing (zeros).
     #[inline(always)]
     fn step_terms<const N: usize, const K: usize>(y_hats: [&SVector<T, N>; K]) -> [T; K] {
         let _ = y_hats;
@@ -302,6 +310,8 @@ impl<T: Real, S: SoftmaxHead> LossFor<S, T> for CrossEntropy {
         softmax_cross_entropy(a, y, y_hat, ln_largest)
     }
 
+    const STEP_TERMS_TOGETHER: bool = S::LN_IN_COLUMNS;
+
     /// `ln max_k ŷ_k` of each step, by the head's logarithm ([`SoftmaxHead::ln_columns`]:
     /// [`FastSoftmax`]'s is vectorized across the steps).
     #[inline(always)]
@@ -336,11 +346,7 @@ fn softmax_cross_entropy<T: Real, const N: usize>(
     let mass = y.sum();
     // lse(a) = max_k a_k − ln max_k ŷ_k, from the softmax the forward pass computed: no second
     // round of exponentials (`numerics::log_sum_exp_given_softmax`, with the head's `ln`).
-    let lse = if N == 0 {
-        -T::one() / T::zero()
-    } else {
-        largest(a) - ln_largest
-    };
+    let lse = log_sum_exp_given_ln_largest(a, ln_largest);
     // −Σ y_k ln ŷ_k with ln ŷ_k = a_k − lse(a); zero-weight terms contribute exactly zero.
     let loss = y.zip_fold(a, T::zero(), |sum, yk, ak| {
         if yk == T::zero() {

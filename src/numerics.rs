@@ -48,10 +48,20 @@ pub fn log_sum_exp_given_softmax<T: Real, const N: usize>(
     a: &SVector<T, N>,
     y_hat: &SVector<T, N>,
 ) -> T {
+    log_sum_exp_given_ln_largest(a, largest(y_hat).ln())
+}
+
+/// [`log_sum_exp_given_softmax`] given `ln max_k ŷ_k` (by whatever logarithm the softmax head
+/// takes): `max_k a_k − ln max_k ŷ_k`, `−∞` for an empty `a`.
+#[inline(always)]
+pub(crate) fn log_sum_exp_given_ln_largest<T: Real, const N: usize>(
+    a: &SVector<T, N>,
+    ln_largest: T,
+) -> T {
     if N == 0 {
         return -T::one() / T::zero();
     }
-    largest(a) - largest(y_hat).ln()
+    largest(a) - ln_largest
 }
 
 /// Lanes of the partial maxima in [`largest`]: a vector register of `f32` with AVX2.

@@ -1614,3 +1614,70 @@ fn bptt_takes_the_loss_of_groups_of_steps_bit_for_bit() {
     }
     assert!(distinct.len() > 30, "the steps' losses differ");
 }
+
+std::thread_local! {
+    /// How many logarithms [`CountingSoftmax`] was asked for on this thread.
+    static LOGARITHMS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// `Softmax`, counting the logarithms the fused cross-entropy asks of it; `TOGETHER` is its
+/// `LN_IN_COLUMNS`.
+#[derive(Clone, Copy, Debug, Default)]
+struct CountingSoftmax<const TOGETHER: bool>;
+
+impl<const TOGETHER: bool> static_rnn::SoftmaxHead for CountingSoftmax<TOGETHER> {
+    const LN_IN_COLUMNS: bool = TOGETHER;
+
+    fn softmax<T: Real, const N: usize>(a: &SVector<T, N>) -> SVector<T, N> {
+        softmax(a)
+    }
+
+    fn ln_columns<T: Real, const K: usize>(p: [T; K]) -> [T; K] {
+        LOGARITHMS.with(|n| n.set(n.get() + K));
+        p.map(|p| p.ln())
+    }
+}
+
+/// BPTT asks a softmax head for the logarithms of 16 steps at once only when the head computes
+/// them together (`LN_IN_COLUMNS`), and only for the groups of 16 steps that hold a scored step;
+/// otherwise one per scored step. Over 64 steps: the last step scored (`LastStep`), steps 3 and
+/// 40 scored, every step scored. Either way the loss is `Softmax`'s, bit for bit.
+#[test]
+fn bptt_asks_for_the_logarithms_of_scored_steps_only() {
+    use static_rnn::LastStep;
+    fn logarithms<const TOGETHER: bool>(
+        targets: &dyn Fn(usize) -> Option<SVector<f32, 5>>,
+    ) -> usize {
+        let rnn = patterned_model::<Tanh, CountingSoftmax<TOGETHER>, 5>(3.0);
+        let exact = patterned_model::<Tanh, Softmax, 5>(3.0);
+        let xs: [SVector<f32, 3>; 64] =
+            core::array::from_fn(|t| SVector::from_fn(|i, _| patterned(t, i, 2.0)));
+        let ys: [Option<SVector<f32, 5>>; 64] = core::array::from_fn(targets);
+        let h0 = SVector::zeros();
+        LOGARITHMS.with(|n| n.set(0));
+        let loss = rnn.gradients(CrossEntropy, &h0, &xs, &ys).loss;
+        let asked = LOGARITHMS.with(core::cell::Cell::get);
+        let want = exact.gradients(CrossEntropy, &h0, &xs, &ys).loss;
+        assert_eq!(loss.to_bits(), want.to_bits());
+        assert!(loss > 0.0);
+        asked
+    }
+    let y = |t: usize| SVector::<f32, 5>::from_fn(|k, _| f32::from(k == t % 5));
+    let last = |t: usize| (t == 63).then(|| y(t));
+    let two = |t: usize| (t == 3 || t == 40).then(|| y(t));
+    let every = |t: usize| Some(y(t));
+    assert_eq!(logarithms::<true>(&last), 16);
+    assert_eq!(logarithms::<true>(&two), 32);
+    assert_eq!(logarithms::<true>(&every), 64);
+    assert_eq!(logarithms::<false>(&last), 1);
+    assert_eq!(logarithms::<false>(&two), 2);
+    assert_eq!(logarithms::<false>(&every), 64);
+
+    // `LastStep` itself, with the head that computes the logarithms together: one group.
+    let rnn = patterned_model::<Tanh, CountingSoftmax<true>, 5>(3.0);
+    let xs: [SVector<f32, 3>; 64] =
+        core::array::from_fn(|t| SVector::from_fn(|i, _| patterned(t, i, 2.0)));
+    LOGARITHMS.with(|n| n.set(0));
+    let _ = rnn.gradients(CrossEntropy, &SVector::zeros(), &xs, &LastStep(y(63)));
+    assert_eq!(LOGARITHMS.with(core::cell::Cell::get), 16);
+}
