@@ -726,9 +726,12 @@ mod tests {
     /// Checks `fast_exp` at every `stride`-th f32 of `[−87, 88.7]` against its bound, and that
     /// it is `0` below and `+∞` above.
     fn check_exp_f32(stride: usize) {
-        let negative = (0.0_f32.to_bits()..=87.0_f32.to_bits()).map(|b| -f32::from_bits(b));
-        let positive = (0.0_f32.to_bits()..=88.7_f32.to_bits()).map(f32::from_bits);
-        for x in negative.chain(positive).step_by(stride) {
+        // Stride over the bit patterns, then map: `step_by` of a mapped range visits every
+        // element (40 s in a debug build at stride 1021, instead of 0.4 s).
+        let negative = (0.0_f32.to_bits()..=87.0_f32.to_bits()).step_by(stride);
+        let positive = (0.0_f32.to_bits()..=88.7_f32.to_bits()).step_by(stride);
+        let negative = negative.map(|b| -f32::from_bits(b));
+        for x in negative.chain(positive.map(f32::from_bits)) {
             let (relative, ulps) = exp_error_at(x);
             assert!(relative <= 8.4e-8, "x = {x:e}: relative error {relative:e}");
             assert!(ulps < 1.0, "x = {x:e}: {ulps} ulp");

@@ -26,6 +26,12 @@ process spends waiting for a busy machine is not counted. Wall time is printed b
     /tmp/perfvenv/bin/python tools/bench/peers.py --sizes 16x32x8x64 --precisions f32
     /tmp/perfvenv/bin/python tools/bench/peers.py --no-cargo # reuse target/criterion results
     /tmp/perfvenv/bin/python tools/bench/peers.py --features fma  # fused multiply-adds
+    /tmp/perfvenv/bin/python tools/bench/peers.py --rounds 5 ...  # each side 5 times, in turn
+
+On a shared machine the load moves every median, and a peer measured minutes after this crate
+may meet another load than it did. `--rounds N` measures everything N times, each side in turn,
+and reports the median of the rounds' medians with their range, and after each peer the median
+of the N ratios taken within a round (so each ratio compares two measurements minutes apart).
 
 A peer that is not installed (`import torch` fails) is reported as not measured.
 """
@@ -277,6 +283,51 @@ def fmt(ns):
     return f"{ns:.3g} ns"
 
 
+CASES = [("forward_backward", None), ("step", None),
+         ("minibatch_forward_backward", 1), ("minibatch_forward_backward", BATCH)]
+
+
+def keys(sizes, precisions):
+    """Every (kind, I, H, O, T, precision[, B]) measured, in the order of the report."""
+    for kind, B in CASES:
+        for (I, H, O, T) in sizes:
+            for precision in precisions:
+                yield (kind, I, H, O, T, precision) + ((B,) if B else ())
+
+
+def one_round(args, sizes, first):
+    """Every row of every case, measured once: {key: {name: {median, q1, q3[, wall]} or None}},
+    and the peers' versions."""
+    since = time.time()
+    if not args.no_cargo:
+        precisions = "|".join(args.precisions)
+        shapes = "|".join(f"{I}x{H}x{O}(x{T}(xB[0-9]+)?)?" for (I, H, O, T) in sizes)
+        pattern = f"-({precisions})/({shapes})$"
+        features = ["--features", args.features] if args.features else []
+        command = ["cargo", "bench", *features, "--bench", "bptt", "--", pattern]
+        if first:
+            print("$", " ".join(command), flush=True)
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    else:
+        since = 0.0
+    jax_results, jax_version = jax_benchmarks(sizes, args.precisions)
+    torch_results, torch_version = torch_benchmarks(sizes, args.precisions)
+    measured = {}
+    for key in keys(sizes, args.precisions):
+        kind, I, H, O, T, precision = key[:6]
+        B = key[6] if len(key) > 6 else None
+        rows = {name: criterion_median(ident, since)
+                for name, ident in rust_ids(kind, I, H, O, T, precision, B).items()}
+        for fast in ("static-rnn FastTanh", "static-rnn +FastSoftmax"):
+            if rows.get(fast) is None:
+                rows.pop(fast, None)  # benched at some sizes only
+        for name, results in (("JAX (jit)", jax_results), ("PyTorch", torch_results)):
+            r = results.get(key)
+            rows[name] = r and {**r["cpu"], "wall": r["wall"]["median"]}
+        measured[key] = rows
+    return measured, jax_version, torch_version
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="*", help="IxHxOxT, e.g. 16x32x8x64")
@@ -286,66 +337,75 @@ def main():
                         help="cargo features for this crate's build, e.g. fma")
     parser.add_argument("--no-cargo", action="store_true",
                         help="use the criterion results already in target/criterion")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure everything this many times, each side in turn, and report "
+                             "the median of the rounds' medians and of each round's ratio")
     args = parser.parse_args()
     sizes = SIZES if not args.sizes else [tuple(int(d) for d in s.split("x")) for s in args.sizes]
     os.sched_setaffinity(0, {args.core})
-    since = time.time()
 
-    if not args.no_cargo:
-        pattern = "|".join(f"{I}x{H}x{O}(x{T}(xB[0-9]+)?)?$" for (I, H, O, T) in sizes)
-        features = ["--features", args.features] if args.features else []
-        command = ["cargo", "bench", *features, "--bench", "bptt", "--", pattern]
-        print("$", " ".join(command), flush=True)
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    else:
-        since = 0.0
+    rounds = []
+    for r in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {r + 1} of {args.rounds}", flush=True)
+        measured, jax_version, torch_version = one_round(args, sizes, first=r == 0)
+        rounds.append(measured)
 
-    jax_results, jax_version = jax_benchmarks(sizes, args.precisions)
-    torch_results, torch_version = torch_benchmarks(sizes, args.precisions)
     print(f"\nJAX: {jax_version}\nPyTorch: {torch_version}")
     print(f"static-rnn: default features{' + ' + args.features if args.features else ''}"
           + (" (reused results)" if args.no_cargo else ""))
-    print(f"CPU: {cpu_model()}, pinned to core {args.core}; "
-          "medians of CPU time, [interquartile range] for JAX/PyTorch, "
-          "[95 % CI of the median] for criterion;\n"
-          "after a peer: its median / static-rnn's (Tanh, and in f32 FastTanh, and FastTanh with "
-          "FastSoftmax)\n")
+    print(f"CPU: {cpu_model()}, pinned to core {args.core}; medians of CPU time, ", end="")
+    if len(rounds) == 1:
+        print("[interquartile range] for JAX/PyTorch, [95 % CI of the median] for criterion;\n"
+              "after a peer: its median / static-rnn's", end="")
+    else:
+        print(f"{len(rounds)} rounds (every row measured once per round, in turn):\n"
+              "the median of the rounds' medians [their least – greatest];\n"
+              "after a peer: the median of the rounds' ratios peer / static-rnn (their least – "
+              "greatest)", end="")
+    print(" (Tanh, and in f32 FastTanh, and FastTanh with FastSoftmax)\n")
 
-    cases = [("forward_backward", None), ("step", None),
-             ("minibatch_forward_backward", 1), ("minibatch_forward_backward", BATCH)]
-    for kind, B in cases:
-        for (I, H, O, T) in sizes:
-            for precision in args.precisions:
-                key = (kind, I, H, O, T, precision) + ((B,) if B else ())
-                rows = {name: criterion_median(ident, since)
-                        for name, ident in rust_ids(kind, I, H, O, T, precision, B).items()}
-                for fast in ("static-rnn FastTanh", "static-rnn +FastSoftmax"):
-                    if rows.get(fast) is None:
-                        rows.pop(fast, None)  # benched at some sizes only
-                rows["JAX (jit)"] = jax_results.get(key, {}).get("cpu")
-                rows["PyTorch"] = torch_results.get(key, {}).get("cpu")
-                title = f"{kind.replace('_', ' + ')}  I={I} H={H} O={O}" + (
-                    f" T={T}" if kind != "step" else "") + (f" B={B}" if B else "") + f"  {precision}"
-                if B:
-                    title += f"   (per batch; per sequence: divide by {B})"
-                print(title)
-                ours = {n: r for n, r in rows.items() if n.startswith("static-rnn") and r}
-                for name, r in rows.items():
-                    if r is None:
-                        print(f"  {name:<20} not measured")
+    for key in keys(sizes, args.precisions):
+        kind, I, H, O, T, precision = key[:6]
+        B = key[6] if len(key) > 6 else None
+        title = f"{kind.replace('_', ' + ')}  I={I} H={H} O={O}" + (
+            f" T={T}" if kind != "step" else "") + (f" B={B}" if B else "") + f"  {precision}"
+        if B:
+            title += f"   (per batch; per sequence: divide by {B})"
+        print(title)
+        for name in rounds[0][key]:
+            per_round = [m[key].get(name) for m in rounds]
+            if any(r is None for r in per_round):
+                print(f"  {name:<20} not measured")
+                continue
+            medians = [r["median"] for r in per_round]
+            if len(rounds) == 1:
+                r = per_round[0]
+                low, high = r["q1"], r["q3"]
+            else:
+                low, high = min(medians), max(medians)
+            median = statistics.median(medians)
+            line = f"  {name:<20} {fmt(median):>10}  [{fmt(low)} – {fmt(high)}]"
+            if B and B > 1:
+                line += f"  = {fmt(median / B)}/seq"
+            if not name.startswith("static-rnn"):
+                ratios = []
+                for ours in rounds[0][key]:
+                    if not ours.startswith("static-rnn"):
                         continue
-                    line = f"  {name:<20} {fmt(r['median']):>10}  [{fmt(r['q1'])} – {fmt(r['q3'])}]"
-                    if B and B > 1:
-                        line += f"  = {fmt(r['median'] / B)}/seq"
-                    if not name.startswith("static-rnn"):
-                        line += "   " + "  ".join(
-                            f"{r['median'] / o['median']:5.2f}× {n.removeprefix('static-rnn').strip() or 'Tanh'}"
-                            for n, o in ours.items())
-                    wall = {"JAX (jit)": jax_results, "PyTorch": torch_results}.get(name, {})
-                    if key in wall:
-                        line += f"   (wall {fmt(wall[key]['wall']['median'])})"
-                    print(line)
-                print()
+                    theirs = [m[key][ours] for m in rounds]
+                    if any(r is None for r in theirs):
+                        continue
+                    each = [p / o["median"] for p, o in zip(medians, theirs)]
+                    label = ours.removeprefix("static-rnn").strip() or "Tanh"
+                    text = f"{statistics.median(each):5.2f}× {label}"
+                    if len(rounds) > 1:
+                        text += f" ({min(each):.2f}–{max(each):.2f})"
+                    ratios.append(text)
+                line += "   " + "  ".join(ratios)
+                line += f"   (wall {fmt(statistics.median(r['wall'] for r in per_round))})"
+            print(line)
+        print()
 
 
 def cpu_model():
