@@ -187,7 +187,8 @@ def torch_benchmarks(sizes, precisions):
     except ImportError as error:
         return {}, f"not measured: {error}"
     torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
+    if torch.get_num_interop_threads() != 1:  # settable once per process (--rounds)
+        torch.set_num_interop_threads(1)
     results = {}
     for (I, H, O, T) in sizes:
         for precision in precisions:
@@ -403,7 +404,8 @@ def main():
                         text += f" ({min(each):.2f}–{max(each):.2f})"
                     ratios.append(text)
                 line += "   " + "  ".join(ratios)
-                line += f"   (wall {fmt(statistics.median(r['wall'] for r in per_round))})"
+                if "wall" in per_round[0]:
+                    line += f"   (wall {fmt(statistics.median(r['wall'] for r in per_round))})"
             print(line)
         print()
 
