@@ -303,7 +303,7 @@ def one_round(args, sizes, first):
     if not args.no_cargo:
         precisions = "|".join(args.precisions)
         shapes = "|".join(f"{I}x{H}x{O}(x{T}(xB[0-9]+)?)?" for (I, H, O, T) in sizes)
-        pattern = f"-({precisions})/({shapes})$"
+        pattern = f"({precisions})/({shapes})$"
         features = ["--features", args.features] if args.features else []
         command = ["cargo", "bench", *features, "--bench", "bptt", "--", pattern]
         if first:
