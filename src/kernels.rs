@@ -68,8 +68,9 @@ const BLOCK_BYTES: usize = 128;
 /// Not forced inline in debug builds (`debug_assertions`): the test builds instantiate the
 /// forward and backward passes for many models, each in three instruction-set copies, and this
 /// function five or six times per product (once per block size); inlined at every call site,
-/// compiling `tests/bptt_properties.rs` took 18.8 GB of memory and 15 minutes. Release builds
-/// inline it into each copy, where its loops are compiled with the copy's instructions.
+/// compiling the property tests (then one target of 36 models) took 18.8 GB of memory and 15
+/// minutes. Release builds inline it into each copy, where its loops are compiled with the copy's
+/// instructions.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn gemv_add_blocks<V: InstructionSet, T: Real, const R: usize, const C: usize, const B: usize>(
     y: &mut [T; R],
