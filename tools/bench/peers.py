@@ -342,6 +342,9 @@ def main():
                         help="measure everything this many times, each side in turn, and report "
                              "the median of the rounds' medians and of each round's ratio")
     args = parser.parse_args()
+    if args.no_cargo and args.rounds > 1:
+        parser.error("--rounds measures both sides in every round; with --no-cargo every round "
+                     "would read the same criterion results, so this crate's side would not vary")
     sizes = SIZES if not args.sizes else [tuple(int(d) for d in s.split("x")) for s in args.sizes]
     os.sched_setaffinity(0, {args.core})
 
