@@ -9,11 +9,12 @@
 //! |---|---|---|
 //! | [`gemv_add`] | `y ← y + W x` | an `axpy` per column of `W` into one of four partial sums (column `j` into sum `j mod 4`), per block of rows |
 //! | [`ger_add`] | `G ← G + u vᵀ` | an `axpy` per column of `G` |
-//! | [`ger_k_add`] | `G ← G + Σ_k u_k v_kᵀ` | `K` `axpy`s per block of a column of `G`, loaded and stored once |
+//! | [`ger_k_add`] | `G ← G + Σ_k u_k v_kᵀ` | the register tiles of [`gemm_add`], starting from `G`'s entries, the `K` terms added in order of `k` |
 //! | [`gemm_add`] | `C ← C + A B` | register tiles of `C`: per `p`, a block of column `p` of `A` times [`TILE_COLUMNS`] scalars of row `p` of `B` |
 //! | [`gemm_nt_add`] | `G ← G + α A Bᵀ` | the same tiles, reading row `p` of `Bᵀ` (column `p` of `B`) |
 //!
-//! The matrix–matrix kernels serve minibatches (`B` columns). A tile of `C` — two vector
+//! The matrix–matrix kernels serve minibatches (`B` columns) and BPTT's outer products (`K` steps
+//! at a time). A tile of `C` — two vector
 //! registers of rows by [`TILE_COLUMNS`] columns — stays in registers while the inner dimension
 //! runs, so each element of `A` that is loaded feeds `TILE_COLUMNS` multiply–adds; tiles walk down
 //! the rows of `C` in the outer loop, so the block of rows of `A` a tile reads stays in L1 across
@@ -141,10 +142,12 @@ pub(crate) fn ger_add<T: Real, const R: usize, const C: usize>(
     }
 }
 
-/// `G ← G + Σ_k u_k v_kᵀ` for `G` of `R × C`: `K` rank-one updates in one pass over `G`, each
-/// block of [`BLOCK_BYTES`] of a column loaded and stored once for all `K` (a rank-one update
-/// loads and stores it `K` times). Each term `u_ik v_kj` is added in order of `k` by
-/// [`multiply_add`], fused where `V` says so.
+/// `G ← G + Σ_k u_k v_kᵀ` for `G` of `R × C`: `K` rank-one updates in one pass over `G`, in the
+/// register tiles of [`gemm_add`], each tile of `G` loaded once, the `K` terms of its entries
+/// added to it in registers, and stored once (`K` rank-one updates load and store `G` `K` times).
+/// Each entry gets its terms `u_ik v_kj` in order of `k`, starting from `g_ij`, by
+/// [`multiply_add`] (fused where `V` says so): the same numbers as `K` rank-one updates in
+/// order, whatever the tile.
 #[inline(always)]
 pub(crate) fn ger_k_add<
     V: InstructionSet,
@@ -158,54 +161,13 @@ pub(crate) fn ger_k_add<
     vs: [&SVector<T, C>; K],
 ) {
     // The `u_k` copied into a local: the compiler then keeps each block of them in registers
-    // across the columns of `G` (borrowed, they might alias `G`, and were reloaded after every
-    // store to it).
+    // (borrowed, they might alias `G`, and were reloaded after every store to it).
     let mut local = [[T::zero(); R]; K];
     for (l, u) in local.iter_mut().zip(us) {
         *l = u.data.0[0];
     }
-    let us = local.each_ref();
     let vs = vs.map(|v| &v.data.0[0]);
-    if size_of::<T>() == 4 {
-        ger_k_add_blocked::<V, T, R, C, K, { BLOCK_BYTES / 4 }>(&mut g.data.0, &us, &vs);
-    } else {
-        ger_k_add_blocked::<V, T, R, C, K, { BLOCK_BYTES / 8 }>(&mut g.data.0, &us, &vs);
-    }
-}
-
-/// [`ger_k_add`] with `B` rows per block.
-#[inline(always)]
-fn ger_k_add_blocked<
-    V: InstructionSet,
-    T: Real,
-    const R: usize,
-    const C: usize,
-    const K: usize,
-    const B: usize,
->(
-    g: &mut [[T; R]; C],
-    us: &[&[T; R]; K],
-    vs: &[&[T; C]; K],
-) {
-    for (j, column) in g.iter_mut().enumerate() {
-        let v_j: [T; K] = core::array::from_fn(|k| vs[k][j]);
-        let (blocks, tail) = column.as_chunks_mut::<B>();
-        for (b, block) in blocks.iter_mut().enumerate() {
-            let mut partial = *block;
-            for (u, &v_kj) in us.iter().zip(&v_j) {
-                for (p, &u_i) in partial.iter_mut().zip(&u.as_chunks::<B>().0[b]) {
-                    *p = multiply_add::<V, T>(u_i, v_kj, *p);
-                }
-            }
-            *block = partial;
-        }
-        let tail_start = R - tail.len();
-        for (u, &v_kj) in us.iter().zip(&v_j) {
-            for (g_ij, &u_i) in tail.iter_mut().zip(&u[tail_start..]) {
-                *g_ij = multiply_add::<V, T>(u_i, v_kj, *g_ij);
-            }
-        }
-    }
+    tiled_add::<V, T, R, K, C>(&mut g.data.0, &local, Sums::InOrder, |k, j| vs[k][j]);
 }
 
 /// Columns per tile of [`gemm_add`] and [`gemm_nt_add`]: `2 × 4` accumulator registers, the
@@ -233,7 +195,9 @@ pub(crate) fn gemm_add<
     b: &SMatrix<T, K, N>,
 ) {
     let b = &b.data.0;
-    tiled_add::<V, T, R, K, N>(&mut c.data.0, &a.data.0, T::one(), |p, j| b[j][p]);
+    tiled_add::<V, T, R, K, N>(&mut c.data.0, &a.data.0, Sums::Scaled(T::one()), |p, j| {
+        b[j][p]
+    });
 }
 
 /// `G ← G + α A Bᵀ` for `A` of `R × N`, `B` of `C × N`: the sum over the `N` columns of `α`
@@ -253,25 +217,38 @@ pub(crate) fn gemm_nt_add<
     b: &SMatrix<T, C, N>,
 ) {
     let b = &b.data.0;
-    tiled_add::<V, T, R, N, C>(&mut g.data.0, &a.data.0, alpha, |p, j| b[p][j]);
+    tiled_add::<V, T, R, N, C>(&mut g.data.0, &a.data.0, Sums::Scaled(alpha), |p, j| {
+        b[p][j]
+    });
 }
 
-/// `C[:, j] ← C[:, j] + α Σ_p A[:, p] s(p, j)`: the body of [`gemm_add`] (`s(p, j) = B[p, j]`) and
-/// [`gemm_nt_add`] (`s(p, j) = B[j, p]`), in tiles of two vector registers of rows by
-/// [`TILE_COLUMNS`] columns (full-height tiles of [`WIDE_TILE_COLUMNS`] in fused AVX-512 copies)
-/// whose sums over `p` are formed in registers and added to `C` once. The rows a full tile does
-/// not cover go through tiles of half the height, and so on down to one row. Every entry is the
-/// same sum, `α (Σ_p a_ip s_pj)` added to `c_ij` with `p` in order, whatever the tile it falls
-/// in: the result does not depend on `V::VECTOR_BYTES`. Each term `a_ip s_pj` is added by
-/// [`multiply_add`].
+/// How [`tiled_add`] adds a tile's terms to `C`.
+#[derive(Clone, Copy)]
+enum Sums<T> {
+    /// `c_ij + α (Σ_p a_ip s_pj)`: the sum over `p` formed in registers from zero, scaled,
+    /// and added to `C` once ([`gemm_add`], [`gemm_nt_add`]).
+    Scaled(T),
+    /// `(…(c_ij + a_i0 s_0j) + …) + a_i,K−1 s_K−1,j`: the terms added one after the other to
+    /// the entry of `C`, held in a register meanwhile ([`ger_k_add`]).
+    InOrder,
+}
+
+/// `C[:, j] ← C[:, j] + Σ_p A[:, p] s(p, j)` as `sums` says: the body of [`gemm_add`]
+/// (`s(p, j) = B[p, j]`), [`gemm_nt_add`] (`s(p, j) = B[j, p]`) and [`ger_k_add`]
+/// (`s(k, j) = v_kj`), in tiles of two vector registers of rows by [`TILE_COLUMNS`] columns
+/// (full-height tiles of [`WIDE_TILE_COLUMNS`] in fused AVX-512 copies) held in registers while
+/// the terms of every `p` are added, `C` loaded and stored once per tile. The rows a full tile
+/// does not cover go through tiles of half the height, and so on down to one row. Every entry is
+/// the same sum, with `p` in order, whatever the tile it falls in: the result does not depend on
+/// `V::VECTOR_BYTES`. Each term `a_ip s_pj` is added by [`multiply_add`].
 #[inline(always)]
 fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N: usize>(
     c: &mut [[T; R]; N],
     a: &[[T; R]; K],
-    alpha: T,
+    sums: Sums<T>,
     s: impl Fn(usize, usize) -> T,
 ) {
-    let mut tiles = Tiles { c, a, alpha, s };
+    let mut tiles = Tiles { c, a, sums, s };
     // Rows per full tile: two registers (a generic const expression cannot divide by size_of::<T>()).
     let lanes = V::VECTOR_BYTES / size_of::<T>();
     let wide = V::FUSED_MULTIPLY_ADD && V::VECTOR_BYTES >= 64;
@@ -296,12 +273,12 @@ fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N
     tiles.rows::<V, 1, TILE_COLUMNS>(row);
 }
 
-/// The operands of [`tiled_add`]: `C` (`R × N`), `A` (`R × K`), `α`, and `s(p, j)`, the entry of
-/// the right-hand factor.
+/// The operands of [`tiled_add`]: `C` (`R × N`), `A` (`R × K`), how the sums are added, and
+/// `s(p, j)`, the entry of the right-hand factor.
 struct Tiles<'a, T, const R: usize, const K: usize, const N: usize, S> {
     c: &'a mut [[T; R]; N],
     a: &'a [[T; R]; K],
-    alpha: T,
+    sums: Sums<T>,
     s: S,
 }
 
@@ -311,7 +288,12 @@ impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize
     /// The rows from `start` in tiles of `RB` rows by `CB` columns, as many as fit; the columns
     /// they leave in tiles of [`TILE_COLUMNS`] (where `CB` is wider), then one at a time. Returns
     /// the first row left.
-    #[inline(always)]
+    ///
+    /// This and [`tile`](Self::tile) are not forced inline in debug builds, as
+    /// `gemv_add_blocks`: BPTT's outer products of every model of the property tests, in three
+    /// instruction-set copies, go through them (forced, one test target did not compile in
+    /// 23 GB of memory; not forced, 4.3 GB).
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn rows<V: InstructionSet, const RB: usize, const CB: usize>(&mut self, start: usize) -> usize {
         let blocks = (R - start) / RB;
         for block in 0..blocks {
@@ -334,9 +316,10 @@ impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize
         start + blocks * RB
     }
 
-    /// One tile: rows `start + RB·block ..` of columns `j0 .. j0 + CB` of `C`, their sums over
-    /// `p` formed in registers (`RB × CB` accumulators) and added to `C` once.
-    #[inline(always)]
+    /// One tile: rows `start + RB·block ..` of columns `j0 .. j0 + CB` of `C`, `RB × CB`
+    /// accumulators in registers over every `p`, `C` loaded (for [`Sums::InOrder`]) and stored
+    /// once.
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn tile<V: InstructionSet, const RB: usize, const CB: usize>(
         &mut self,
         start: usize,
@@ -344,6 +327,11 @@ impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize
         j0: usize,
     ) {
         let mut tile = [[T::zero(); RB]; CB];
+        if let Sums::InOrder = self.sums {
+            for (jj, column) in tile.iter_mut().enumerate() {
+                *column = self.c[j0 + jj][start..].as_chunks::<RB>().0[block];
+            }
+        }
         for (p, a_p) in self.a.iter().enumerate() {
             let a_p = &a_p[start..].as_chunks::<RB>().0[block];
             for (jj, column) in tile.iter_mut().enumerate() {
@@ -355,8 +343,13 @@ impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize
         }
         for (jj, column) in tile.iter().enumerate() {
             let c_block = &mut self.c[j0 + jj][start..].as_chunks_mut::<RB>().0[block];
-            for (c_ij, &t) in c_block.iter_mut().zip(column) {
-                *c_ij += self.alpha * t;
+            match self.sums {
+                Sums::Scaled(alpha) => {
+                    for (c_ij, &t) in c_block.iter_mut().zip(column) {
+                        *c_ij += alpha * t;
+                    }
+                }
+                Sums::InOrder => *c_block = *column,
             }
         }
     }
@@ -529,6 +522,7 @@ mod tests {
         check_ger_k::<f64, 64, 16>(1e-14);
         check_ger_k::<f32, 32, 32>(1e-6);
         check_ger_k::<f32, 45, 3>(1e-6);
+        check_ger_k::<f32, 32, 13>(1e-6); // a wide tile of 8 columns, one of 4, one column
         check_ger_k::<f32, 128, 64>(1e-6);
     }
 
