@@ -662,11 +662,13 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
             let delta_z = self.delta_z.each_ref();
             let inputs = self.steps.map(|t| &xs[t]);
             accumulate_outer_products_for::<V, T, H, I, GROUP>(&mut grads.w_x, delta_z, inputs);
-            accumulate_outer_products_for::<V, T, H, H, GROUP>(
-                &mut grads.w_h,
-                delta_z,
-                self.steps.map(|t| trace.state_before(t)),
-            );
+            // Not `self.steps.map(…)`: that closure is a call out of the widest copy, around
+            // which every vector register is saved.
+            let mut h_prev = [&trace.h0; GROUP];
+            for (h, &t) in h_prev.iter_mut().zip(&self.steps) {
+                *h = trace.state_before(t);
+            }
+            accumulate_outer_products_for::<V, T, H, H, GROUP>(&mut grads.w_h, delta_z, h_prev);
             if self.scored.contains(&true) {
                 accumulate_outer_products_for::<V, T, O, H, GROUP>(
                     &mut grads.w_y,
