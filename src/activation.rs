@@ -107,7 +107,13 @@ pub trait OutputActivation<T: Real>: Copy + Default + Debug + 'static {
     fn forward_columns<const N: usize, const K: usize>(
         a: &[SVector<T, N>; K],
     ) -> [SVector<T, N>; K] {
-        each_column(a, Self::forward)
+        // A loop, not a helper taking `Self::forward` as `impl Fn`: called through the `Fn`
+        // trait it was not inlined into the widest copy of the forward pass.
+        let mut y_hat = [SVector::zeros(); K];
+        for (y_hat_k, a_k) in y_hat.iter_mut().zip(a) {
+            *y_hat_k = Self::forward(a_k);
+        }
+        y_hat
     }
 
     /// `J_g(a) = ∂ŷ/∂a` at `a`, where `y_hat = g(a)`.
@@ -385,7 +391,12 @@ pub trait SoftmaxHead: Copy + Default + Debug + 'static {
     fn softmax_columns<T: Real, const N: usize, const K: usize>(
         a: &[SVector<T, N>; K],
     ) -> [SVector<T, N>; K] {
-        each_column(a, Self::softmax)
+        // A loop, as `OutputActivation::forward_columns`'s.
+        let mut y_hat = [SVector::zeros(); K];
+        for (y_hat_k, a_k) in y_hat.iter_mut().zip(a) {
+            *y_hat_k = Self::softmax(a_k);
+        }
+        y_hat
     }
 
     /// Whether [`ln_columns`](Self::ln_columns) computes its `K` logarithms together, so that
@@ -430,17 +441,4 @@ impl<T: Real, S: SoftmaxHead> OutputActivation<T> for S {
     ) -> SoftmaxJacobian<T, N> {
         SoftmaxJacobian::new(*y_hat)
     }
-}
-
-/// `[f(a₁), …, f(a_K)]`, one vector after the other: what the `*_columns` methods do by default.
-#[inline(always)]
-fn each_column<T: Real, const N: usize, const K: usize>(
-    a: &[SVector<T, N>; K],
-    f: impl Fn(&SVector<T, N>) -> SVector<T, N>,
-) -> [SVector<T, N>; K] {
-    let mut y_hat = [SVector::zeros(); K];
-    for (y_hat_k, a_k) in y_hat.iter_mut().zip(a) {
-        *y_hat_k = f(a_k);
-    }
-    y_hat
 }

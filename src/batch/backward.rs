@@ -380,17 +380,21 @@ where
     let mut delta_a = SMatrix::<T, O, B>::zeros();
     for first in (0..B).step_by(LOSS_COLUMNS) {
         let count = (B - first).min(LOSS_COLUMNS);
-        // The group's columns, the last repeated past the end of the batch.
-        let y_hats: [SVector<T, O>; LOSS_COLUMNS] =
-            core::array::from_fn(|k| y_hat.column(first + k.min(count - 1)).into_owned());
+        // The group's columns, the last repeated past the end of the batch. Columns are read
+        // and written as the arrays nalgebra stores them in, by loops: `array::from_fn` with a
+        // closure, and nalgebra's column views, were calls out of the widest copy.
+        let mut y_hats = [SVector::<T, O>::zeros(); LOSS_COLUMNS];
+        for (k, y_hat_k) in y_hats.iter_mut().enumerate() {
+            *y_hat_k = SVector::from(y_hat.data.0[first + k.min(count - 1)]);
+        }
         let terms = L::step_terms(y_hats.each_ref());
         for (k, (y_hat_b, &term)) in y_hats.iter().zip(&terms).take(count).enumerate() {
             let b = first + k;
-            let a_b: SVector<T, O> = a.column(b).into_owned();
-            let y_b: SVector<T, O> = y.column(b).into_owned();
+            let a_b = SVector::from(a.data.0[b]);
+            let y_b = SVector::from(y.data.0[b]);
             let (l_b, delta_a_b) = L::loss_and_delta_given(&a_b, y_hat_b, &y_b, term);
             loss += l_b;
-            delta_a.set_column(b, &delta_a_b);
+            delta_a.data.0[b] = delta_a_b.data.0[0];
         }
     }
     (loss, delta_a)
