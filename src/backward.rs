@@ -662,8 +662,9 @@ impl<const H: usize, const O: usize, T: Real> PendingOuterProducts<H, O, T> {
             let delta_z = self.delta_z.each_ref();
             let inputs = self.steps.map(|t| &xs[t]);
             accumulate_outer_products_for::<V, T, H, I, GROUP>(&mut grads.w_x, delta_z, inputs);
-            // A loop, not `self.steps.map(…)`: core's `array::map` is not inlined into the
-            // widest copy, and was a call there, around which every vector register is saved.
+            // A loop, not `self.steps.map(…)`: with `state_before`'s branch in its closure, that
+            // `array::map` was not inlined into the widest copy (the two beside it are) but
+            // called, every vector register saved around the call.
             let mut h_prev = [&trace.h0; GROUP];
             for (h, &t) in h_prev.iter_mut().zip(&self.steps) {
                 *h = trace.state_before(t);
