@@ -200,6 +200,56 @@ pub(crate) fn gemm_add<
     });
 }
 
+/// `C ← b 1ᵀ + A B` for `A` of `R × K`, `B` of `K × N`: each entry `b_i + Σ_p a_ip b_pj`, the
+/// sum formed in the tiles of [`gemm_add`] and added to `b_i` as it is stored (`C` is not read).
+/// The same numbers as `C` set to `b 1ᵀ`, then [`gemm_add`], without the pass that sets it.
+#[inline(always)]
+pub(crate) fn gemm_biased<
+    V: InstructionSet,
+    T: Real,
+    const R: usize,
+    const K: usize,
+    const N: usize,
+>(
+    c: &mut SMatrix<T, R, N>,
+    bias: &SVector<T, R>,
+    a: &SMatrix<T, R, K>,
+    b: &SMatrix<T, K, N>,
+) {
+    let b = &b.data.0;
+    let bias = &bias.data.0[0];
+    tiled_add::<V, T, R, K, N>(&mut c.data.0, &a.data.0, Sums::Biased(bias), |p, j| b[j][p]);
+}
+
+/// [`gemm_add`], then `D ← f(C)` entry by entry: each entry of `D` computed from the entry of
+/// `C` as the tile that holds it is stored, not in a second pass over `C`. The same numbers as
+/// [`gemm_add`] followed by that pass.
+#[inline(always)]
+pub(crate) fn gemm_add_then<
+    V: InstructionSet,
+    T: Real,
+    const R: usize,
+    const K: usize,
+    const N: usize,
+>(
+    c: &mut SMatrix<T, R, N>,
+    a: &SMatrix<T, R, K>,
+    b: &SMatrix<T, K, N>,
+    d: &mut SMatrix<T, R, N>,
+    f: impl Fn(T) -> T,
+) {
+    let b = &b.data.0;
+    let sums = Sums::Scaled(T::one());
+    Tiles {
+        c: &mut c.data.0,
+        a: &a.data.0,
+        sums,
+        s: |p: usize, j: usize| b[j][p],
+        then: Some((&mut d.data.0, f)),
+    }
+    .run::<V>();
+}
+
 /// `G ← G + α A Bᵀ` for `A` of `R × N`, `B` of `C × N`: the sum over the `N` columns of `α`
 /// times their outer products, `Σ_p α a_p b_pᵀ` (in a minibatch, the sum over the sequences).
 /// Tiles as [`gemm_add`].
@@ -224,13 +274,16 @@ pub(crate) fn gemm_nt_add<
 
 /// How [`tiled_add`] adds a tile's terms to `C`.
 #[derive(Clone, Copy)]
-enum Sums<T> {
+enum Sums<'b, T, const R: usize> {
     /// `c_ij + α (Σ_p a_ip s_pj)`: the sum over `p` formed in registers from zero, scaled,
     /// and added to `C` once ([`gemm_add`], [`gemm_nt_add`]).
     Scaled(T),
     /// `(…(c_ij + a_i0 s_0j) + …) + a_i,K−1 s_K−1,j`: the terms added one after the other to
     /// the entry of `C`, held in a register meanwhile ([`ger_k_add`]).
     InOrder,
+    /// `b_i + Σ_p a_ip s_pj`: the sum formed in registers from zero and added to the bias; `C`
+    /// is written, not read ([`gemm_biased`]).
+    Biased(&'b [T; R]),
 }
 
 /// `C[:, j] ← C[:, j] + Σ_p A[:, p] s(p, j)` as `sums` says: the body of [`gemm_add`]
@@ -245,46 +298,67 @@ enum Sums<T> {
 fn tiled_add<V: InstructionSet, T: Real, const R: usize, const K: usize, const N: usize>(
     c: &mut [[T; R]; N],
     a: &[[T; R]; K],
-    sums: Sums<T>,
+    sums: Sums<T, R>,
     s: impl Fn(usize, usize) -> T,
 ) {
-    let mut tiles = Tiles { c, a, sums, s };
-    // Rows per full tile: two registers (a generic const expression cannot divide by size_of::<T>()).
-    let lanes = V::VECTOR_BYTES / size_of::<T>();
-    let wide = V::FUSED_MULTIPLY_ADD && V::VECTOR_BYTES >= 64;
-    let mut row = 0;
-    if 2 * lanes >= 32 {
-        row = if wide {
-            tiles.rows::<V, 32, WIDE_TILE_COLUMNS>(row)
-        } else {
-            tiles.rows::<V, 32, TILE_COLUMNS>(row)
-        };
+    // No second output: the function's type is never called.
+    let then = None::<(&mut [[T; R]; N], fn(T) -> T)>;
+    Tiles {
+        c,
+        a,
+        sums,
+        s,
+        then,
     }
-    if 2 * lanes >= 16 {
-        // Full height for f64 in AVX-512 (two registers of 8), half height for f32.
-        row = if wide && 2 * lanes == 16 {
-            tiles.rows::<V, 16, WIDE_TILE_COLUMNS>(row)
-        } else {
-            tiles.rows::<V, 16, TILE_COLUMNS>(row)
-        };
-    }
-    row = tiles.rows::<V, 8, TILE_COLUMNS>(row);
-    row = tiles.rows::<V, 4, TILE_COLUMNS>(row);
-    tiles.rows::<V, 1, TILE_COLUMNS>(row);
+    .run::<V>();
 }
 
-/// The operands of [`tiled_add`]: `C` (`R × N`), `A` (`R × K`), how the sums are added, and
-/// `s(p, j)`, the entry of the right-hand factor.
-struct Tiles<'a, T, const R: usize, const K: usize, const N: usize, S> {
+/// The operands of [`tiled_add`]: `C` (`R × N`), `A` (`R × K`), how the sums are added,
+/// `s(p, j)`, the entry of the right-hand factor, and optionally a second output `D` with the
+/// function that fills it from `C` ([`gemm_add_then`]).
+struct Tiles<'a, T, const R: usize, const K: usize, const N: usize, S, M> {
     c: &'a mut [[T; R]; N],
     a: &'a [[T; R]; K],
-    sums: Sums<T>,
+    sums: Sums<'a, T, R>,
     s: S,
+    then: Option<(&'a mut [[T; R]; N], M)>,
 }
 
-impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize) -> T>
-    Tiles<'_, T, R, K, N, S>
+impl<T, const R: usize, const K: usize, const N: usize, S, M> Tiles<'_, T, R, K, N, S, M>
+where
+    T: Real,
+    S: Fn(usize, usize) -> T,
+    M: Fn(T) -> T,
 {
+    /// Every tile of `C`: full-height tiles (two registers of rows), then tiles of half the
+    /// height, and so on down to one row.
+    #[inline(always)]
+    fn run<V: InstructionSet>(mut self) {
+        // Rows per full tile: two registers (a generic const expression cannot divide by
+        // size_of::<T>()).
+        let lanes = V::VECTOR_BYTES / size_of::<T>();
+        let wide = V::FUSED_MULTIPLY_ADD && V::VECTOR_BYTES >= 64;
+        let mut row = 0;
+        if 2 * lanes >= 32 {
+            row = if wide {
+                self.rows::<V, 32, WIDE_TILE_COLUMNS>(row)
+            } else {
+                self.rows::<V, 32, TILE_COLUMNS>(row)
+            };
+        }
+        if 2 * lanes >= 16 {
+            // Full height for f64 in AVX-512 (two registers of 8), half height for f32.
+            row = if wide && 2 * lanes == 16 {
+                self.rows::<V, 16, WIDE_TILE_COLUMNS>(row)
+            } else {
+                self.rows::<V, 16, TILE_COLUMNS>(row)
+            };
+        }
+        row = self.rows::<V, 8, TILE_COLUMNS>(row);
+        row = self.rows::<V, 4, TILE_COLUMNS>(row);
+        self.rows::<V, 1, TILE_COLUMNS>(row);
+    }
+
     /// The rows from `start` in tiles of `RB` rows by `CB` columns, as many as fit; the columns
     /// they leave in tiles of [`TILE_COLUMNS`] (where `CB` is wider), then one at a time. Returns
     /// the first row left.
@@ -319,7 +393,7 @@ impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize
 
     /// One tile: rows `start + RB·block ..` of columns `j0 .. j0 + CB` of `C`, `RB × CB`
     /// accumulators in registers over every `p`, `C` loaded (for [`Sums::InOrder`]) and stored
-    /// once.
+    /// once, and `D`'s entries from it (if there is a `D`).
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn tile<V: InstructionSet, const RB: usize, const CB: usize>(
         &mut self,
@@ -328,6 +402,12 @@ impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize
         j0: usize,
     ) {
         let mut tile = [[T::zero(); RB]; CB];
+        if let Sums::Biased(bias) = self.sums {
+            let b_block = &bias[start..].as_chunks::<RB>().0[block];
+            for jj in 0..CB {
+                self.c[j0 + jj][start..].as_chunks_mut::<RB>().0[block] = *b_block;
+            }
+        }
         if let Sums::InOrder = self.sums {
             for (jj, column) in tile.iter_mut().enumerate() {
                 *column = self.c[j0 + jj][start..].as_chunks::<RB>().0[block];
@@ -351,6 +431,22 @@ impl<T: Real, const R: usize, const K: usize, const N: usize, S: Fn(usize, usize
                     }
                 }
                 Sums::InOrder => *c_block = *column,
+                Sums::Biased(_) => {
+                    for (c_ij, &t) in c_block.iter_mut().zip(column) {
+                        *c_ij += t;
+                    }
+                }
+            }
+        }
+        // A loop of its own: in the one above, whose trip count the compiler must unroll to keep
+        // the tile in registers, `f` made the body too large to unroll.
+        if let Some((d, f)) = &mut self.then {
+            for j in j0..j0 + CB {
+                let c_block = &self.c[j][start..].as_chunks::<RB>().0[block];
+                let d_block = &mut d[j][start..].as_chunks_mut::<RB>().0[block];
+                for (d_ij, &c_ij) in d_block.iter_mut().zip(c_block) {
+                    *d_ij = f(c_ij);
+                }
             }
         }
     }
@@ -541,7 +637,10 @@ mod tests {
     }
 
     /// `C₀ + A B` by [`gemm_add`] and `C₀ + α A Bᵀ` by [`gemm_nt_add`] (given `Bᵀ`), with the
-    /// kernels of `V`, each checked against nalgebra's product to `tolerance` (normwise).
+    /// kernels of `V`, each checked against nalgebra's product to `tolerance` (normwise); and
+    /// `b 1ᵀ + A B` by [`gemm_biased`], and `C₀ + A B` with `f` of it by [`gemm_add_then`], each
+    /// checked bit for bit against the passes they replace (`C` set to `b 1ᵀ`, then
+    /// [`gemm_add`]; [`gemm_add`], then `f` entry by entry).
     fn gemm_products<V: InstructionSet, T: Real, const R: usize, const K: usize, const N: usize>(
         tolerance: f64,
     ) -> (SMatrix<T, R, N>, SMatrix<T, R, N>) {
@@ -560,10 +659,33 @@ mod tests {
         let (mut nn, mut nt) = (c0, c0);
         gemm_add::<V, _, _, _, _>(&mut nn, &a, &b);
         gemm_nt_add::<V, _, _, _, _>(&mut nt, alpha, &a, &b.transpose());
+
+        let bias = c0.column(N / 2).into_owned();
+        let mut biased = SMatrix::repeat(crate::scalar::constant::<T>(f64::NAN));
+        gemm_biased::<V, _, _, _, _>(&mut biased, &bias, &a, &b);
+        let mut two_passes = SMatrix::from_fn(|i, _| bias[i]);
+        gemm_add::<V, _, _, _, _>(&mut two_passes, &a, &b);
+        assert!(same_bits(&biased, &two_passes), "b 1ᵀ + A B, {R}×{K}×{N}");
+
+        let f = |x: T| x * x - x.abs();
+        let (mut then, mut d) = (c0, SMatrix::repeat(crate::scalar::constant::<T>(f64::NAN)));
+        gemm_add_then::<V, _, _, _, _>(&mut then, &a, &b, &mut d, f);
+        assert!(same_bits(&then, &nn), "C + A B with f after, {R}×{K}×{N}");
+        assert!(same_bits(&d, &nn.map(f)), "f(C + A B), {R}×{K}×{N}");
         (
             check(nn, c0 + a * b, "A B"),
             check(nt, c0 + a * b * alpha, "α A Bᵀ"),
         )
+    }
+
+    /// Whether two matrices hold the same numbers bit for bit.
+    fn same_bits<T: Real, const R: usize, const N: usize>(
+        x: &SMatrix<T, R, N>,
+        y: &SMatrix<T, R, N>,
+    ) -> bool {
+        x.iter().zip(y.iter()).all(|(x, y)| {
+            crate::scalar::to_f64(*x).to_bits() == crate::scalar::to_f64(*y).to_bits()
+        })
     }
 
     /// `C + A B` and `G + α A Bᵀ` against nalgebra's products, for shapes on, off and below the

@@ -268,9 +268,9 @@ where
 
 /// Steps whose output activations the forward pass computes together
 /// ([`OutputActivation::forward_columns`]): a 512-bit register of `f32` per output.
-const OUTPUT_COLUMNS: usize = 16;
+pub(crate) const OUTPUT_COLUMNS: usize = 16;
 
 /// The most bytes one step's logits may take for the forward pass to compute its output layer
 /// [`OUTPUT_COLUMNS`] steps at a time: 32 outputs in `f32`. Three copies of that many steps'
 /// logits are on the stack, 6 KiB at most (a microcontroller's stack is a few tens of KiB).
-const OUTPUT_COLUMNS_MAX_BYTES: usize = 128;
+pub(crate) const OUTPUT_COLUMNS_MAX_BYTES: usize = 128;

@@ -2,10 +2,12 @@
 
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::dispatch::{InstructionSet, Vectorized, widest};
-use crate::kernels::gemm_add;
+use crate::kernels::{gemm_add_then, gemm_biased};
 use crate::model::Rnn;
 use crate::scalar::Real;
-use nalgebra::SMatrix;
+use crate::trace::{OUTPUT_COLUMNS, OUTPUT_COLUMNS_MAX_BYTES};
+use core::mem::size_of;
+use nalgebra::{SMatrix, SVector};
 
 /// What the forward pass records of one step `t` of a batch; column `b` belongs to sequence `b`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -213,21 +215,31 @@ where
         step: &mut BatchStep<H, O, B, T>,
     ) {
         let p = &self.params;
-        for mut z_b in step.z.column_iter_mut() {
-            z_b.copy_from(&p.b_h);
+        // Z_t = (b_h 1ᵀ + W_h H_{t−1}) + W_x X_t, and H_t = f(Z_t) from each tile of Z_t as it is
+        // stored: Z_t written twice and read once, where setting it to b_h 1ᵀ, two products
+        // and f in a pass of its own wrote it three times and read it three.
+        gemm_biased::<V, _, _, _, _>(&mut step.z, &p.b_h, &p.w_h, h_prev);
+        gemm_add_then::<V, _, _, _, _>(&mut step.z, &p.w_x, x, &mut step.h, F::activate);
+        gemm_biased::<V, _, _, _, _>(&mut step.a, &p.b_y, &p.w_y, &step.h);
+        // Ŷ_t = g(A_t) column by column, `OUTPUT_COLUMNS` columns at a time where their logits
+        // fit (`forward_columns`, as one sequence's forward pass takes its steps), the rest one
+        // at a time; each column's numbers are the same either way.
+        let together = if O * size_of::<T>() <= OUTPUT_COLUMNS_MAX_BYTES {
+            B - B % OUTPUT_COLUMNS
+        } else {
+            0
+        };
+        for first in (0..together).step_by(OUTPUT_COLUMNS) {
+            let mut a = [SVector::zeros(); OUTPUT_COLUMNS];
+            for (k, a_k) in a.iter_mut().enumerate() {
+                *a_k = SVector::from(step.a.data.0[first + k]);
+            }
+            for (k, y_hat_k) in G::forward_columns(&a).iter().enumerate() {
+                step.y_hat.data.0[first + k] = y_hat_k.data.0[0];
+            }
         }
-        gemm_add::<V, _, _, _, _>(&mut step.z, &p.w_h, h_prev);
-        gemm_add::<V, _, _, _, _>(&mut step.z, &p.w_x, x);
-        // Over the contiguous storage (column-major, the same order), which vectorizes.
-        for (h, &z) in step.h.as_mut_slice().iter_mut().zip(step.z.as_slice()) {
-            *h = F::activate(z);
-        }
-        for mut a_b in step.a.column_iter_mut() {
-            a_b.copy_from(&p.b_y);
-        }
-        gemm_add::<V, _, _, _, _>(&mut step.a, &p.w_y, &step.h);
-        for (mut y_hat_b, a_b) in step.y_hat.column_iter_mut().zip(step.a.column_iter()) {
-            y_hat_b.copy_from(&G::forward(&a_b.into_owned()));
+        for b in together..B {
+            step.y_hat.data.0[b] = G::forward(&SVector::from(step.a.data.0[b])).data.0[0];
         }
     }
 }
