@@ -519,7 +519,8 @@ pub(crate) trait BackProducts<T: Real, const H: usize, const O: usize> {
     );
 }
 
-/// By `W_yᵀ` and `W_hᵀ`, formed once per pass.
+/// By `W_yᵀ` and `W_hᵀ`, formed once per pass (aligned as [`Params`]).
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub(crate) struct Transposed<T, const H: usize, const O: usize> {
     w_y_t: SMatrix<T, H, O>,
     w_h_t: SMatrix<T, H, H>,
@@ -618,7 +619,9 @@ const GROUP: usize = 4;
 /// The rows `∂L/∂W_x += δz_t x_tᵀ`, `∂L/∂W_h += δz_t h_{t−1}ᵀ` and `∂L/∂W_y += δa_t h_tᵀ` of
 /// up to [`GROUP`] steps, waiting to be added to the gradients together
 /// ([`accumulate_outer_products`](crate::gradient_table::accumulate_outer_products)): each
-/// gradient matrix is then read and written once per group instead of once per step.
+/// gradient matrix is then read and written once per group instead of once per step. Aligned as
+/// [`Params`].
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 struct PendingOuterProducts<const H: usize, const O: usize, T> {
     steps: [usize; GROUP],
     delta_z: [SVector<T, H>; GROUP],

@@ -79,7 +79,9 @@ where
     /// The number of trainable scalars: `H·I + H·H + H + O·H + O`.
     pub const PARAMETERS: usize = Params::<I, H, O, T>::COUNT;
 
-    /// Bytes of the parameters (and equally of one gradient, or of one optimizer state slot).
+    /// Bytes of the parameters (and equally of one gradient, or of one optimizer state slot):
+    /// `PARAMETERS` scalars, rounded up to a multiple of 64 bytes on x86-64, where
+    /// [`Params`] is aligned to a cache line.
     pub const PARAMETER_BYTES: usize = size_of::<Params<I, H, O, T>>();
 
     /// Multiply–accumulates of one forward step: `H·I + H·H` for `z_t`, `O·H` for `a_t`.
@@ -89,7 +91,7 @@ where
     pub const STATE_BYTES: usize = size_of::<SVector<T, H>>();
 
     /// Bytes one step adds to a recorded trace ([`ForwardStep`](crate::ForwardStep): `z_t`, `h_t`,
-    /// `a_t`, `ŷ_t`).
+    /// `a_t`, `ŷ_t`; rounded up to a multiple of 64 bytes on x86-64, as `PARAMETER_BYTES`).
     pub const TRACE_BYTES_PER_STEP: usize = size_of::<crate::trace::ForwardStep<H, O, T>>();
 
     /// Bytes of a trace of `steps` steps, including its initial state `h_0`.

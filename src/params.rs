@@ -29,7 +29,12 @@ use num_traits::ConstZero;
 /// assert_eq!(grads.b_h[0], 1.5);
 /// assert_eq!(Params::<3, 4, 2, f64>::COUNT, 4 * 3 + 4 * 4 + 4 + 2 * 4 + 2);
 /// ```
+///
+/// On x86-64 a parameter set is aligned to 64 bytes, a cache line and an AVX-512 register, so
+/// the whole columns the kernels load do not straddle cache lines (its size is rounded up to a
+/// multiple of 64 bytes there: [`Rnn::PARAMETER_BYTES`](crate::Rnn::PARAMETER_BYTES)).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct Params<const I: usize, const H: usize, const O: usize, T = f32> {
     /// Input-to-hidden weights `W_x` (`H × I`).
     pub w_x: SMatrix<T, H, I>,

@@ -17,7 +17,10 @@ use crate::scalar::Real;
 use nalgebra::SVector;
 
 /// What the forward pass records of one step `t`.
+///
+/// Aligned to 64 bytes on x86-64, as [`Params`](crate::Params).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct ForwardStep<const H: usize, const O: usize, T = f32> {
     /// The pre-activation `z_t = W_h h_{t−1} + W_x x_t + b_h`.
     pub z: SVector<T, H>,

@@ -22,13 +22,23 @@ use static_rnn::{
 type Model = Rnn<16, 32, 8>;
 
 // H·I + H·H + H + O·H + O = 512 + 1024 + 32 + 256 + 8.
+/// `bytes` as a parameter set or trace step takes them: on x86-64 those are aligned to 64 bytes
+/// (a cache line), so their sizes are rounded up to a multiple of 64; elsewhere exact.
+const fn padded(bytes: usize) -> usize {
+    if cfg!(target_arch = "x86_64") {
+        bytes.div_ceil(64) * 64
+    } else {
+        bytes
+    }
+}
+
 const _: () = assert!(Model::PARAMETERS == 1832);
-const _: () = assert!(Model::PARAMETER_BYTES == 1832 * 4);
+const _: () = assert!(Model::PARAMETER_BYTES == padded(1832 * 4));
 // H·I + H·H + O·H = 512 + 1024 + 256.
 const _: () = assert!(Model::MACS_PER_STEP == 1792);
 const _: () = assert!(Model::STATE_BYTES == 32 * 4);
 // z_t and h_t (H each), a_t and ŷ_t (O each).
-const _: () = assert!(Model::TRACE_BYTES_PER_STEP == (2 * 32 + 2 * 8) * 4);
+const _: () = assert!(Model::TRACE_BYTES_PER_STEP == padded((2 * 32 + 2 * 8) * 4));
 const _: () = assert!(Model::trace_bytes(0) == Model::STATE_BYTES);
 const _: () = assert!(Model::trace_bytes(64) == 32 * 4 + 64 * 320);
 const _: () = assert!(Model::PARAMETER_BYTES + Model::trace_bytes(64) <= 64 * 1024);
@@ -36,10 +46,10 @@ const _: () = assert!(Model::PARAMETER_BYTES + Model::trace_bytes(64) <= 64 * 10
 type Odd = Rnn<3, 5, 7, Relu, Sigmoid, f64>;
 // 15 + 25 + 5 + 35 + 7 = 87 scalars of 8 bytes.
 const _: () = assert!(Odd::PARAMETERS == 87);
-const _: () = assert!(Odd::PARAMETER_BYTES == 87 * 8);
+const _: () = assert!(Odd::PARAMETER_BYTES == padded(87 * 8));
 const _: () = assert!(Odd::MACS_PER_STEP == 15 + 25 + 35);
 const _: () = assert!(Odd::STATE_BYTES == 5 * 8);
-const _: () = assert!(Odd::TRACE_BYTES_PER_STEP == (2 * 5 + 2 * 7) * 8);
+const _: () = assert!(Odd::TRACE_BYTES_PER_STEP == padded((2 * 5 + 2 * 7) * 8));
 
 /// A budget computed at compile time from a `const fn`.
 const ODD_TRACE_OF_10: usize = Odd::trace_bytes(10);
@@ -50,14 +60,17 @@ fn check_constants<const I: usize, const H: usize, const O: usize, T: Real>() {
     let count = H * I + H * H + H + O * H + O;
     assert_eq!(M::<I, H, O, T>::PARAMETERS, count);
     assert_eq!(Params::<I, H, O, T>::COUNT, count);
-    assert_eq!(M::<I, H, O, T>::PARAMETER_BYTES, count * t);
+    assert_eq!(M::<I, H, O, T>::PARAMETER_BYTES, padded(count * t));
     assert_eq!(M::<I, H, O, T>::MACS_PER_STEP, H * I + H * H + O * H);
     assert_eq!(M::<I, H, O, T>::STATE_BYTES, H * t);
-    assert_eq!(M::<I, H, O, T>::TRACE_BYTES_PER_STEP, (2 * H + 2 * O) * t);
+    assert_eq!(
+        M::<I, H, O, T>::TRACE_BYTES_PER_STEP,
+        padded((2 * H + 2 * O) * t)
+    );
     for steps in [0, 1, 7, 100] {
         assert_eq!(
             M::<I, H, O, T>::trace_bytes(steps),
-            H * t + steps * (2 * H + 2 * O) * t
+            H * t + steps * padded((2 * H + 2 * O) * t)
         );
     }
     // The model is exactly its parameters (the activations are zero-sized), and a trace step is
@@ -77,9 +90,15 @@ fn compile_time_constants() {
     check_constants::<3, 5, 7, f64>();
     check_constants::<1, 1, 1, f32>();
     check_constants::<1, 1, 1, f64>();
-    assert_eq!(ODD_TRACE_OF_10, 5 * 8 + 10 * (2 * 5 + 2 * 7) * 8);
-    assert_eq!(Model::PARAMETER_BYTES, Model::PARAMETERS * size_of::<f32>());
-    assert_eq!(Odd::PARAMETER_BYTES, Odd::PARAMETERS * size_of::<f64>());
+    assert_eq!(ODD_TRACE_OF_10, 5 * 8 + 10 * padded((2 * 5 + 2 * 7) * 8));
+    assert_eq!(
+        Model::PARAMETER_BYTES,
+        padded(Model::PARAMETERS * size_of::<f32>())
+    );
+    assert_eq!(
+        Odd::PARAMETER_BYTES,
+        padded(Odd::PARAMETERS * size_of::<f64>())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -781,4 +800,24 @@ fn nan_input_f64() {
 #[test]
 fn nan_input_f32() {
     nan_input::<f32>();
+}
+
+/// On x86-64 parameter sets and trace steps are aligned to a cache line (64 bytes), so that the
+/// kernels' whole-register loads of their columns do not straddle two lines; elsewhere they keep
+/// the alignment of their scalars (no padding on a microcontroller).
+#[test]
+fn parameters_and_trace_steps_are_cache_aligned_on_x86_64() {
+    use core::mem::align_of;
+    use static_rnn::BatchStep;
+    let expected = if cfg!(target_arch = "x86_64") {
+        64
+    } else {
+        align_of::<f64>()
+    };
+    assert_eq!(align_of::<Params<3, 5, 7, f64>>(), expected);
+    assert_eq!(align_of::<ForwardStep<5, 7, f64>>(), expected);
+    assert_eq!(align_of::<BatchStep<5, 7, 3, f64>>(), expected);
+    assert_eq!(align_of::<Model>(), align_of::<Params<16, 32, 8, f32>>());
+    let grads = Params::<16, 32, 8, f32>::zeros();
+    assert_eq!((&grads as *const _ as usize) % expected, 0);
 }

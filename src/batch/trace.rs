@@ -10,7 +10,10 @@ use core::mem::size_of;
 use nalgebra::{SMatrix, SVector};
 
 /// What the forward pass records of one step `t` of a batch; column `b` belongs to sequence `b`.
+///
+/// Aligned to 64 bytes on x86-64, as [`Params`](crate::Params).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
 pub struct BatchStep<const H: usize, const O: usize, const B: usize, T = f32> {
     /// The pre-activations `Z_t = W_h H_{t−1} + W_x X_t + b_h 1ᵀ`.
     pub z: SMatrix<T, H, B>,
