@@ -452,6 +452,12 @@ where
     }
 }
 
+/// A value aligned to a cache line on x86-64 (64 bytes, an AVX-512 register), as
+/// [`Params`](crate::Params) is: for the kernels' operands that live on the stack.
+#[derive(Clone, Copy)]
+#[cfg_attr(target_arch = "x86_64", repr(align(64)))]
+pub(crate) struct CacheAligned<T>(pub(crate) T);
+
 /// `a·b + c`, fused (one rounding) where `V` says so, else a product then a sum.
 #[inline(always)]
 fn multiply_add<V: InstructionSet, T: Real>(a: T, b: T, c: T) -> T {

@@ -6,7 +6,7 @@ use super::trace::{BatchStep, BatchTrace};
 use crate::activation::{HiddenActivation, OutputActivation};
 use crate::backward::{BackProducts, InPlace, LOSS_COLUMNS, Transposed, transposes_fit};
 use crate::dispatch::{InstructionSet, Vectorized, widest};
-use crate::kernels::gemm_nt_add;
+use crate::kernels::{CacheAligned, gemm_nt_add};
 use crate::loss::LossFor;
 use crate::model::Rnn;
 use crate::params::Params;
@@ -328,34 +328,40 @@ where
         check_batch_targets(targets, steps.len());
         let mut loss = T::zero();
         // ∂L/∂H_t, which starts as W_hᵀ ΔZ_{t+1}: what flows back into H_t from the future
-        // (zero after the last step).
-        let mut dl_dh = SMatrix::<T, H, B>::zeros();
+        // (zero after the last step). It, ΔA_t and ΔZ_t are cache-aligned on the stack, as the
+        // trace and the gradients are, for the kernels' whole-column loads and stores.
+        let mut dl_dh = CacheAligned(SMatrix::<T, H, B>::zeros());
+        let dl_dh = &mut dl_dh.0;
         for (t, (step, x)) in steps.iter().zip(xs).enumerate().rev() {
             if let Some(y) = targets.at(t, steps.len()) {
                 // Output layer, at a scored step: L_t, ΔA_t column by column.
                 let (l_t, delta_a) = output_deltas::<L, G, T, O, B>(&step.a, &step.y_hat, y);
+                let delta_a = CacheAligned(delta_a);
+                let delta_a = &delta_a.0;
                 loss += l_t;
                 // ∂L/∂W_y += ΔA_t H_tᵀ
-                gemm_nt_add::<V, _, _, _, _>(&mut grads.w_y, scale, &delta_a, &step.h);
+                gemm_nt_add::<V, _, _, _, _>(&mut grads.w_y, scale, delta_a, &step.h);
                 // ∂L/∂b_y += ΔA_t 1
                 grads.b_y += delta_a.column_sum() * scale;
                 // ∂L/∂H_t = W_yᵀ ΔA_t + W_hᵀ ΔZ_{t+1}
-                products.batch_add_output_gradient::<V, B>(&mut dl_dh, &delta_a);
+                products.batch_add_output_gradient::<V, B>(dl_dh, delta_a);
             }
             // ΔZ_t = f′(Z_t) ⊙ ∂L/∂H_t
-            let delta_z = BatchDiagonal::of_activation::<F>(&step.z, &step.h).hadamard(&dl_dh);
+            let delta_z =
+                CacheAligned(BatchDiagonal::of_activation::<F>(&step.z, &step.h).hadamard(dl_dh));
+            let delta_z = &delta_z.0;
             // ∂L/∂W_x += ΔZ_t X_tᵀ
-            gemm_nt_add::<V, _, _, _, _>(&mut grads.w_x, scale, &delta_z, x);
+            gemm_nt_add::<V, _, _, _, _>(&mut grads.w_x, scale, delta_z, x);
             // ∂L/∂W_h += ΔZ_t H_{t−1}ᵀ
-            gemm_nt_add::<V, _, _, _, _>(&mut grads.w_h, scale, &delta_z, trace.state_before(t));
+            gemm_nt_add::<V, _, _, _, _>(&mut grads.w_h, scale, delta_z, trace.state_before(t));
             // ∂L/∂b_h += ΔZ_t 1
             grads.b_h += delta_z.column_sum() * scale;
             // W_hᵀ ΔZ_t, for step t − 1; after t = 1 it is ∂L/∂H_0.
-            products.batch_through_recurrence::<V, B>(&mut dl_dh, &delta_z);
+            products.batch_through_recurrence::<V, B>(dl_dh, delta_z);
         }
         BatchSummary {
             loss: loss * scale,
-            dl_dh0: dl_dh * scale,
+            dl_dh0: *dl_dh * scale,
         }
     }
 }
