@@ -11,10 +11,13 @@
 //! | [`ger_add`] | `G ← G + u vᵀ` | an `axpy` per column of `G` |
 //! | [`ger_k_add`] | `G ← G + Σ_k u_k v_kᵀ` | the register tiles of [`gemm_add`], starting from `G`'s entries, the `K` terms added in order of `k` |
 //! | [`gemm_add`] | `C ← C + A B` | register tiles of `C`: per `p`, a block of column `p` of `A` times [`TILE_COLUMNS`] scalars of row `p` of `B` |
+//! | [`gemm_biased`] | `C ← b 1ᵀ + A B` | the same tiles, each writing `b` into its block first |
+//! | [`gemm_add_then`] | `C ← C + A B`, `D ← f(C)` | the same tiles, each block of `D` computed as the tile of `C` is stored |
 //! | [`gemm_nt_add`] | `G ← G + α A Bᵀ` | the same tiles, reading row `p` of `Bᵀ` (column `p` of `B`) |
 //!
 //! The matrix–matrix kernels serve minibatches (`B` columns) and BPTT's outer products (`K` steps
-//! at a time). A tile of `C` — two vector
+//! at a time); their operands on the stack are [`CacheAligned`], as parameters and traces are on
+//! x86-64, so that no whole-register load or store straddles two cache lines. A tile of `C` — two vector
 //! registers of rows by [`TILE_COLUMNS`] columns — stays in registers while the inner dimension
 //! runs, so each element of `A` that is loaded feeds `TILE_COLUMNS` multiply–adds; tiles walk down
 //! the rows of `C` in the outer loop, so the block of rows of `A` a tile reads stays in L1 across
@@ -201,8 +204,9 @@ pub(crate) fn gemm_add<
 }
 
 /// `C ← b 1ᵀ + A B` for `A` of `R × K`, `B` of `K × N`: each entry `b_i + Σ_p a_ip b_pj`, the
-/// sum formed in the tiles of [`gemm_add`] and added to `b_i` as it is stored (`C` is not read).
-/// The same numbers as `C` set to `b 1ᵀ`, then [`gemm_add`], without the pass that sets it.
+/// sum formed in the tiles of [`gemm_add`], each tile writing `b` into its block of `C` as it
+/// starts and adding its sums as it ends (what `C` held before is never read). The same
+/// numbers as `C` set to `b 1ᵀ`, then [`gemm_add`], without the pass over `C` that sets it.
 #[inline(always)]
 pub(crate) fn gemm_biased<
     V: InstructionSet,
@@ -281,8 +285,9 @@ enum Sums<'b, T, const R: usize> {
     /// `(…(c_ij + a_i0 s_0j) + …) + a_i,K−1 s_K−1,j`: the terms added one after the other to
     /// the entry of `C`, held in a register meanwhile ([`ger_k_add`]).
     InOrder,
-    /// `b_i + Σ_p a_ip s_pj`: the sum formed in registers from zero and added to the bias; `C`
-    /// is written, not read ([`gemm_biased`]).
+    /// `b_i + Σ_p a_ip s_pj`: `b_i` written into the tile's block of `C` as the tile starts,
+    /// the sum over `p` formed in registers from zero and added to it as the tile ends (what `C`
+    /// held before is never read; [`gemm_biased`]).
     Biased(&'b [T; R]),
 }
 
@@ -402,6 +407,9 @@ where
         j0: usize,
     ) {
         let mut tile = [[T::zero(); RB]; CB];
+        // The bias is stored here and added to below as `C` is: taking it in the loop that
+        // stores the tile (`c_ij = b_i + t`) made the compiler keep the tile on the stack, one
+        // scalar at a time (4–5× slower; BENCHMARKS.md, lever 44).
         if let Sums::Biased(bias) = self.sums {
             let b_block = &bias[start..].as_chunks::<RB>().0[block];
             for jj in 0..CB {
@@ -438,8 +446,8 @@ where
                 }
             }
         }
-        // A loop of its own: in the one above, whose trip count the compiler must unroll to keep
-        // the tile in registers, `f` made the body too large to unroll.
+        // A loop of its own, reading back the block just stored: `f` in the loop above made the
+        // compiler keep the tile on the stack, one scalar at a time (lever 44, as for the bias).
         if let Some((d, f)) = &mut self.then {
             for j in j0..j0 + CB {
                 let c_block = &self.c[j][start..].as_chunks::<RB>().0[block];

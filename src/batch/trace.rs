@@ -218,9 +218,9 @@ where
         step: &mut BatchStep<H, O, B, T>,
     ) {
         let p = &self.params;
-        // Z_t = (b_h 1ᵀ + W_h H_{t−1}) + W_x X_t, and H_t = f(Z_t) from each tile of Z_t as it is
-        // stored: Z_t written twice and read once, where setting it to b_h 1ᵀ, two products
-        // and f in a pass of its own wrote it three times and read it three.
+        // Z_t = (b_h 1ᵀ + W_h H_{t−1}) + W_x X_t, and H_t = f(Z_t) from each tile of Z_t as the
+        // second product stores it: Z_t is walked by the two products only, where a pass setting
+        // it to b_h 1ᵀ and a pass computing f walked all of it twice more.
         gemm_biased::<V, _, _, _, _>(&mut step.z, &p.b_h, &p.w_h, h_prev);
         gemm_add_then::<V, _, _, _, _>(&mut step.z, &p.w_x, x, &mut step.h, F::activate);
         gemm_biased::<V, _, _, _, _>(&mut step.a, &p.b_y, &p.w_y, &step.h);
