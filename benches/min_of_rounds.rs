@@ -6,8 +6,9 @@
 //! machine cannot separate.
 //!
 //! Each round times 100 calls (2 for the minibatch); the bench prints the per-call time of the
-//! fastest round, of the 10th and 25th percentile and the median round. The fastest round is what the code costs when
-//! nothing else runs; the median, what criterion reports, moves with the machine's load.
+//! fastest round, of the 10th and 25th percentile and the median round. The fastest round is
+//! what the code costs when nothing else runs; the median, what criterion reports, moves with
+//! the machine's load.
 //!
 //! Between processes the operating system places the stack at a random offset, and that alone
 //! moved the fastest round between 12.2 and 13.0 µs on the Xeon of `BENCHMARKS.md` (levers

@@ -21,7 +21,6 @@ use static_rnn::{
 /// The defaults: tanh hidden layer, softmax output, `f32`.
 type Model = Rnn<16, 32, 8>;
 
-// H·I + H·H + H + O·H + O = 512 + 1024 + 32 + 256 + 8.
 /// `bytes` as a parameter set or trace step takes them: on x86-64 those are aligned to 64 bytes
 /// (a cache line), so their sizes are rounded up to a multiple of 64; elsewhere exact.
 const fn padded(bytes: usize) -> usize {
@@ -32,6 +31,7 @@ const fn padded(bytes: usize) -> usize {
     }
 }
 
+// H·I + H·H + H + O·H + O = 512 + 1024 + 32 + 256 + 8.
 const _: () = assert!(Model::PARAMETERS == 1832);
 const _: () = assert!(Model::PARAMETER_BYTES == padded(1832 * 4));
 // H·I + H·H + O·H = 512 + 1024 + 256.
